@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# gosync: build the modules out of tree, and drive the test kernel.
+#
+#   make            build gosync.ko, gosync_kunit.ko and the samples
+#   make run        boot the test kernel, run the demo workload, show counters
+#   make test       boot the test kernel and run every KUnit suite
+#   make check      checkpatch, sparse, W=1 and kernel-doc over every source
+#   make bench      gosync against the kernel's own primitives, same boot
+#   make clean      remove every build product
+
+VM := $(CURDIR)/tools/vm
+KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
+		echo /lib/modules/$$(uname -r)/build; \
+	else $(VM)/build-kernel.sh; fi)
+
+export VM_CPUS ?= 2
+export EXTRA_KMODS KMOD_ARGS GOSYNC_CACHE
+
+.PHONY: all modules clean test run check bench test-harness kernel
+
+all: modules
+
+modules:
+	$(VM)/build-modules.sh "$(KDIR)"
+
+kernel:
+	@$(VM)/build-kernel.sh
+
+test:
+	$(VM)/vm-run.sh test
+
+run:
+	$(VM)/vm-run.sh run
+
+bench:
+	$(VM)/vm-run.sh bench
+
+test-harness:
+	$(VM)/vm-run.sh harness
+
+check:
+	$(VM)/check.sh
+
+clean:
+	@if [ -f .kdir-stamp ] && [ -d "$$(cat .kdir-stamp)" ]; then \
+		$(MAKE) -C "$$(cat .kdir-stamp)" M=$(CURDIR) clean; fi
+	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.symvers' -o -name 'modules.order' \
+		-o -name '*.o.d' \) -type f -delete
+	rm -f .kdir-stamp

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gosync mutex: Go's sync.Mutex, starvation mode included, for kernel code.
+ *
+ * The zero value is an unlocked mutex.  DEFINE_GOSYNC_MUTEX() and
+ * gosync_mutex_init() add a name and a lockdep class; a mutex that got
+ * neither works the same but is invisible to lockdep.
+ *
+ * Rules (the kernel's, where they differ from Go's):
+ *  - lock, lock_interruptible, lock_killable and lock_timeout sleep: process
+ *    context only, never under a spinlock or with preemption disabled;
+ *  - the task that locked the mutex unlocks it (Go lets any goroutine);
+ *  - a mutex must not be freed while locked or while any task waits on it.
+ *
+ * See Documentation/api.rst for the fairness contract.
+ */
+#ifndef _GOSYNC_MUTEX_H
+#define _GOSYNC_MUTEX_H
+
+#include <linux/atomic.h>
+#include <linux/compiler.h>
+#include <linux/lockdep.h>
+#include <linux/types.h>
+#include <linux/version.h>
+
+struct task_struct;
+
+/**
+ * struct gosync_mutex - a mutual exclusion lock with Go's fairness rules
+ * @state: locked, woken and starving flags and the waiter count
+ *         (see kmod/mutex.c for each bit); 0 is unlocked and idle
+ * @sema: wakeups released while no waiter was queued yet; guarded by the
+ *        gosync parking-table bucket of this mutex
+ * @owner: the task holding the mutex, for optimistic spinning only; NULL
+ *         when unlocked or while ownership is being handed off
+ * @dep_map: lockdep's view; a zero @dep_map (no name) means not tracked
+ *
+ * All fields are private to gosync.
+ */
+struct gosync_mutex {
+	atomic_t state;
+	unsigned int sema;
+	struct task_struct *owner;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	struct lockdep_map dep_map;
+#endif
+};
+
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+#define __GOSYNC_MUTEX_DEP_MAP_INIT(lockname)				\
+	.dep_map = {							\
+		.name = #lockname,					\
+		.wait_type_inner = LD_WAIT_SLEEP,			\
+	},
+#else
+#define __GOSYNC_MUTEX_DEP_MAP_INIT(lockname)
+#endif
+
+/**
+ * DEFINE_GOSYNC_MUTEX() - define and initialise a named, unlocked mutex
+ * @name: the variable, also its name for lockdep
+ */
+#define DEFINE_GOSYNC_MUTEX(name)					\
+	struct gosync_mutex name = { __GOSYNC_MUTEX_DEP_MAP_INIT(name) }
+
+void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
+			 struct lock_class_key *key);
+
+/**
+ * gosync_mutex_init() - initialise a mutex to unlocked, with a lockdep class
+ * @m: the mutex
+ *
+ * Each call site gets its own lockdep class, as with mutex_init().  Never
+ * allocates.  Must not be called on a mutex in use.
+ */
+#define gosync_mutex_init(m)						\
+	do {								\
+		static struct lock_class_key __gosync_key;		\
+									\
+		__gosync_mutex_init((m), #m, &__gosync_key);		\
+	} while (0)
+
+void gosync_mutex_lock(struct gosync_mutex *m) __acquires(m);
+int __must_check gosync_mutex_lock_interruptible(struct gosync_mutex *m);
+int __must_check gosync_mutex_lock_killable(struct gosync_mutex *m);
+int __must_check gosync_mutex_lock_timeout(struct gosync_mutex *m,
+					   unsigned long timeout);
+bool __must_check gosync_mutex_trylock(struct gosync_mutex *m);
+void gosync_mutex_unlock(struct gosync_mutex *m) __releases(m);
+bool gosync_mutex_is_locked(const struct gosync_mutex *m);
+bool gosync_mutex_is_starving(const struct gosync_mutex *m);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#include <linux/cleanup.h>
+DEFINE_GUARD(gosync_mutex, struct gosync_mutex *, gosync_mutex_lock(_T),
+	     gosync_mutex_unlock(_T))
+#endif
+
+#endif /* _GOSYNC_MUTEX_H */

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations shared by the pieces of gosync.ko (and by its KUnit module),
+ * never by clients: clients see only include/gosync/.
+ */
+#ifndef _GOSYNC_INTERNAL_H
+#define _GOSYNC_INTERNAL_H
+
+#include <linux/jump_label.h>
+#include <linux/percpu.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+/*
+ * Every counter in debugfs "stats", in output order.  SUM counters are
+ * per-CPU and summed on read; MAX counters keep the largest value seen;
+ * GAUGE counters describe the present (entries, bytes) and "reset" leaves
+ * them alone because zeroing them would make them lie.
+ */
+#define GOSYNC_STAT_LIST(X)						\
+	X(MUTEX_ACQUIRED,		"mutex.acquired",		SUM)	\
+	X(MUTEX_CONTENDED,		"mutex.contended",		SUM)	\
+	X(MUTEX_SLEPT,			"mutex.slept",			SUM)	\
+	X(MUTEX_SPIN_ACQUIRED,		"mutex.spin_acquired",		SUM)	\
+	X(MUTEX_STARVATION_ENTERED,	"mutex.starvation_entered",	SUM)	\
+	X(MUTEX_STARVATION_LEFT,	"mutex.starvation_left",	SUM)	\
+	X(MUTEX_HANDOFFS,		"mutex.handoffs",		SUM)	\
+	X(MUTEX_GAVE_UP,		"mutex.gave_up",		SUM)	\
+	X(MUTEX_MISUSE,			"mutex.misuse",			SUM)	\
+	X(MUTEX_WAIT_NS_TOTAL,		"mutex.wait_ns_total",		SUM)	\
+	X(MUTEX_WAIT_NS_MAX,		"mutex.wait_ns_max",		MAX)	\
+	X(WG_ADD,			"wg.add",			SUM)	\
+	X(WG_WAIT,			"wg.wait",			SUM)	\
+	X(WG_WAKEUPS,			"wg.wakeups",			SUM)	\
+	X(WG_GO,			"wg.go",			SUM)	\
+	X(WG_MISUSE,			"wg.misuse",			SUM)	\
+	X(ONCE_RUN,			"once.run",			SUM)	\
+	X(ONCE_FAILED,			"once.failed",			SUM)	\
+	X(ONCE_WAITED,			"once.waited",			SUM)	\
+	X(ONCE_MISUSE,			"once.misuse",			SUM)	\
+	X(SEQ_READ,			"seq.read",			SUM)	\
+	X(SEQ_RETRY,			"seq.retry",			SUM)	\
+	X(SEQ_WRITE,			"seq.write",			SUM)	\
+	X(SEQ_MISUSE,			"seq.misuse",			SUM)	\
+	X(MAP_LOAD,			"map.load",			SUM)	\
+	X(MAP_LOAD_HIT,			"map.load_hit",			SUM)	\
+	X(MAP_STORE,			"map.store",			SUM)	\
+	X(MAP_DELETE,			"map.delete",			SUM)	\
+	X(MAP_ENTRIES,			"map.entries",			GAUGE)	\
+	X(MAP_BYTES,			"map.bytes",			GAUGE)	\
+	X(MAP_ALLOC_FAIL,		"map.alloc_fail",		SUM)	\
+	X(MAP_MISUSE,			"map.misuse",			SUM)
+
+#define GOSYNC_STAT_ENUM(id, name, kind) GOSYNC_STAT_##id,
+enum gosync_stat {
+	GOSYNC_STAT_LIST(GOSYNC_STAT_ENUM)
+	GOSYNC_NR_STATS
+};
+#undef GOSYNC_STAT_ENUM
+
+struct gosync_stat_cpu {
+	u64 count[GOSYNC_NR_STATS];
+};
+
+DECLARE_PER_CPU(struct gosync_stat_cpu, gosync_stat_cpu);
+DECLARE_STATIC_KEY_TRUE(gosync_stats_enabled);
+
+/*
+ * Counting costs one patched-out jump when the "stats" parameter is N, and
+ * one per-CPU add (no atomic, no shared cache line) when it is Y.  Safe in
+ * any context: this_cpu_add() is a single interrupt-safe instruction on x86
+ * and disables interrupts around the update elsewhere.
+ */
+static __always_inline void gosync_stat_add(enum gosync_stat id, s64 delta)
+{
+	if (static_branch_likely(&gosync_stats_enabled))
+		this_cpu_add(gosync_stat_cpu.count[id], delta);
+}
+
+static __always_inline void gosync_stat_inc(enum gosync_stat id)
+{
+	gosync_stat_add(id, 1);
+}
+
+void gosync_stat_max(enum gosync_stat id, u64 value);
+u64 gosync_stat_read(enum gosync_stat id);
+void gosync_stats_reset(void);
+const char *gosync_stat_name(enum gosync_stat id);
+
+struct dentry *gosync_debugfs_root(void);
+int gosync_stats_init(void);
+void gosync_stats_exit(void);
+
+/*
+ * The parking table: waiters of every gosync object sleep on one of a
+ * fixed set of queues chosen by hashing the object's address, so that an
+ * object needs no list head of its own and its zero value is valid.
+ */
+wait_queue_head_t *gosync_wait_queue(const void *object);
+
+/*
+ * A counting semaphore whose count lives in the object it serves and whose
+ * sleepers live in the parking table; the primitive behind the mutex's
+ * wait queue, after the runtime semaphore of Go's sync.Mutex.
+ */
+struct gosync_sema_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	const void *object;
+	bool granted;
+	bool handoff;
+};
+
+int gosync_sema_acquire(const void *object, unsigned int *count,
+			struct gosync_sema_waiter *waiter, bool at_head,
+			unsigned int state, long *timeout,
+			bool (*may_leave)(const void *object));
+void gosync_sema_release(const void *object, unsigned int *count,
+			 bool handoff);
+
+int gosync_wait_init(void);
+
+/* Warn once per call site, count the misuse, and evaluate to the condition. */
+#define GOSYNC_MISUSE(cond, stat, fmt, ...)				\
+	({								\
+		bool __misused = !!(cond);				\
+		if (unlikely(__misused)) {				\
+			gosync_stat_inc(stat);				\
+			WARN_ONCE(1, "gosync: " fmt, ##__VA_ARGS__);	\
+		}							\
+		unlikely(__misused);					\
+	})
+
+#endif /* _GOSYNC_INTERNAL_H */

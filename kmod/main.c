@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosync: Go's sync primitives, with Go's semantics, for kernel code.
+ */
+
+#include <linux/module.h>
+
+#include "gosync_internal.h"
+
+static int __init gosync_init(void)
+{
+	int err;
+
+	err = gosync_wait_init();
+	if (err)
+		return err;
+	return gosync_stats_init();
+}
+
+static void __exit gosync_exit(void)
+{
+	gosync_stats_exit();
+}
+
+module_init(gosync_init);
+module_exit(gosync_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Go's sync primitives (Mutex, WaitGroup, Once, Seqlock, Map) for kernel code");

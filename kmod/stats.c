@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosync's counters and their debugfs files.
+ *
+ * Counters are per-CPU and summed when read, so counting never bounces a
+ * cache line between CPUs.  Reads are not a snapshot: a sum taken while
+ * other CPUs count is exact for each CPU at the moment it was read.
+ */
+
+#include <linux/atomic.h>
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/moduleparam.h>
+#include <linux/seq_file.h>
+#include <linux/sysfs.h>
+#include <linux/uaccess.h>
+
+#include "gosync_internal.h"
+
+DEFINE_PER_CPU(struct gosync_stat_cpu, gosync_stat_cpu);
+DEFINE_STATIC_KEY_TRUE(gosync_stats_enabled);
+
+enum gosync_stat_kind { SUM, MAX, GAUGE };
+
+#define GOSYNC_STAT_NAME(id, name, kind) [GOSYNC_STAT_##id] = name,
+static const char *const gosync_stat_names[GOSYNC_NR_STATS] = {
+	GOSYNC_STAT_LIST(GOSYNC_STAT_NAME)
+};
+
+#define GOSYNC_STAT_KIND(id, name, kind) [GOSYNC_STAT_##id] = kind,
+static const u8 gosync_stat_kinds[GOSYNC_NR_STATS] = {
+	GOSYNC_STAT_LIST(GOSYNC_STAT_KIND)
+};
+
+/* MAX counters are rare slow-path events: one shared word each is enough. */
+static atomic64_t gosync_stat_maxima[GOSYNC_NR_STATS];
+
+static struct dentry *gosync_debugfs_dir;
+
+const char *gosync_stat_name(enum gosync_stat id)
+{
+	return gosync_stat_names[id];
+}
+EXPORT_SYMBOL_GPL(gosync_stat_name);
+
+void gosync_stat_max(enum gosync_stat id, u64 value)
+{
+	s64 seen;
+
+	if (!static_branch_likely(&gosync_stats_enabled))
+		return;
+	seen = atomic64_read(&gosync_stat_maxima[id]);
+	while ((u64)seen < value &&
+	       !atomic64_try_cmpxchg_relaxed(&gosync_stat_maxima[id], &seen, value))
+		;
+}
+
+/**
+ * gosync_stat_read() - current value of one counter
+ * @id: the counter
+ *
+ * Return: the sum over all CPUs (SUM and GAUGE counters) or the largest
+ * value recorded since the last reset (MAX counters).
+ */
+u64 gosync_stat_read(enum gosync_stat id)
+{
+	u64 sum = 0;
+	int cpu;
+
+	if (gosync_stat_kinds[id] == MAX)
+		return atomic64_read(&gosync_stat_maxima[id]);
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(gosync_stat_cpu, cpu).count[id];
+	return sum;
+}
+EXPORT_SYMBOL_GPL(gosync_stat_read);
+
+/**
+ * gosync_stats_reset() - zero every counter except the gauges
+ *
+ * Counts racing with a reset may land on either side of it.
+ */
+void gosync_stats_reset(void)
+{
+	unsigned int id;
+	int cpu;
+
+	for (id = 0; id < GOSYNC_NR_STATS; id++) {
+		if (gosync_stat_kinds[id] == GAUGE)
+			continue;
+		atomic64_set(&gosync_stat_maxima[id], 0);
+		for_each_possible_cpu(cpu)
+			WRITE_ONCE(per_cpu(gosync_stat_cpu, cpu).count[id], 0);
+	}
+}
+EXPORT_SYMBOL_GPL(gosync_stats_reset);
+
+static int gosync_stats_show(struct seq_file *file, void *unused)
+{
+	unsigned int id;
+
+	for (id = 0; id < GOSYNC_NR_STATS; id++)
+		seq_printf(file, "%s %llu\n", gosync_stat_names[id],
+			   gosync_stat_read(id));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(gosync_stats);
+
+static ssize_t gosync_reset_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	unsigned int value;
+	int err;
+
+	err = kstrtouint_from_user(buf, count, 10, &value);
+	if (err)
+		return err;
+	if (value != 1)
+		return -EINVAL;
+	gosync_stats_reset();
+	return count;
+}
+
+static const struct file_operations gosync_reset_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = gosync_reset_write,
+	.llseek = noop_llseek,
+};
+
+static int gosync_stats_param_set(const char *value,
+				  const struct kernel_param *kp)
+{
+	bool enable;
+	int err;
+
+	err = kstrtobool(value, &enable);
+	if (err)
+		return err;
+	if (enable)
+		static_branch_enable(&gosync_stats_enabled);
+	else
+		static_branch_disable(&gosync_stats_enabled);
+	return 0;
+}
+
+static int gosync_stats_param_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%c\n",
+			  static_key_enabled(&gosync_stats_enabled) ? 'Y' : 'N');
+}
+
+static const struct kernel_param_ops gosync_stats_param_ops = {
+	.set = gosync_stats_param_set,
+	.get = gosync_stats_param_get,
+};
+module_param_cb(stats, &gosync_stats_param_ops, NULL, 0644);
+MODULE_PARM_DESC(stats, "Count events for debugfs (Y); N patches counting out of every path");
+
+/**
+ * gosync_debugfs_root() - gosync's debugfs directory, for other gosync files
+ *
+ * Return: the directory, or an error pointer when debugfs is unavailable
+ * (debugfs calls accept it and do nothing).
+ */
+struct dentry *gosync_debugfs_root(void)
+{
+	return gosync_debugfs_dir;
+}
+
+int gosync_stats_init(void)
+{
+	gosync_debugfs_dir = debugfs_create_dir("gosync", NULL);
+	debugfs_create_file("stats", 0400, gosync_debugfs_dir, NULL,
+			    &gosync_stats_fops);
+	debugfs_create_file("reset", 0200, gosync_debugfs_dir, NULL,
+			    &gosync_reset_fops);
+	return 0;
+}
+
+void gosync_stats_exit(void)
+{
+	debugfs_remove_recursive(gosync_debugfs_dir);
+}

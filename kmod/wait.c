@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The gosync parking table and the semaphore built on it.
+ *
+ * A gosync object is valid when it is all zeroes, so it cannot own a
+ * wait_queue_head_t or a list head.  Instead every waiter parks in one of
+ * GOSYNC_PARK_BUCKETS buckets picked by hashing the address of the object
+ * it waits for, the way wait_var_event() and Go's runtime semaphore table
+ * do.  Objects that hash to the same bucket share its lock and its lists;
+ * each waiter records its object so that a wakeup reaches only the waiters
+ * of the object being released.
+ */
+
+#include <linux/cache.h>
+#include <linux/hash.h>
+#include <linux/sched/signal.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+#include "gosync_internal.h"
+
+#define GOSYNC_PARK_BITS	8
+#define GOSYNC_PARK_BUCKETS	(1U << GOSYNC_PARK_BITS)
+
+struct gosync_park_bucket {
+	/*
+	 * queue.lock protects sema_waiters too: one lock per bucket, taken
+	 * with interrupts disabled because waitgroup wakeups may come from
+	 * interrupt context through the same queue.
+	 */
+	wait_queue_head_t queue;
+	struct list_head sema_waiters;
+} ____cacheline_aligned_in_smp;
+
+static struct gosync_park_bucket gosync_park_table[GOSYNC_PARK_BUCKETS];
+
+static struct gosync_park_bucket *gosync_park_bucket(const void *object)
+{
+	return &gosync_park_table[hash_ptr((void *)object, GOSYNC_PARK_BITS)];
+}
+
+wait_queue_head_t *gosync_wait_queue(const void *object)
+{
+	return &gosync_park_bucket(object)->queue;
+}
+
+int gosync_wait_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < GOSYNC_PARK_BUCKETS; i++) {
+		init_waitqueue_head(&gosync_park_table[i].queue);
+		INIT_LIST_HEAD(&gosync_park_table[i].sema_waiters);
+	}
+	return 0;
+}
+
+/**
+ * gosync_sema_acquire() - take one unit of an object's semaphore, sleeping
+ * @object: the object the semaphore belongs to (its address is the key)
+ * @count: units released while nobody was queued; protected by the bucket lock
+ * @waiter: caller-provided queue entry, valid until this returns
+ * @at_head: queue at the head (a waiter that was woken and lost the race
+ *           goes back to the front, Go's LIFO requeue) instead of the tail
+ * @state: TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE or TASK_KILLABLE
+ * @timeout: jiffies left, updated; MAX_SCHEDULE_TIMEOUT for none
+ * @may_leave: called under the bucket lock when the wait is interrupted or
+ *             times out before a unit arrived; returns true after removing
+ *             the waiter from the object's own accounting, false when a unit
+ *             is already on its way to this waiter and must be waited for
+ *
+ * Units are handed to queued waiters directly, first in queue order, so a
+ * release can never be lost between a waiter's decision to sleep and its
+ * sleep.  @waiter->handoff tells whether the releaser asked for a handoff.
+ *
+ * Return: 0 when a unit was received.  -EINTR or -ETIMEDOUT when the wait
+ * ended early; then @waiter->granted says whether a unit was received all
+ * the same (and must be passed on by the caller).
+ */
+int gosync_sema_acquire(const void *object, unsigned int *count,
+			struct gosync_sema_waiter *waiter, bool at_head,
+			unsigned int state, long *timeout,
+			bool (*may_leave)(const void *object))
+{
+	struct gosync_park_bucket *bucket = gosync_park_bucket(object);
+	int err = 0;
+
+	waiter->task = current;
+	waiter->object = object;
+	waiter->granted = false;
+	waiter->handoff = false;
+
+	spin_lock_irq(&bucket->queue.lock);
+	if (*count) {
+		(*count)--;
+		waiter->granted = true;
+		goto out_unlock;
+	}
+	if (at_head)
+		list_add(&waiter->node, &bucket->sema_waiters);
+	else
+		list_add_tail(&waiter->node, &bucket->sema_waiters);
+
+	for (;;) {
+		/* granted is written under the lock we hold: no lost wakeup. */
+		if (waiter->granted)
+			goto out_unlock;
+		if (signal_pending_state(state, current)) {
+			err = -EINTR;
+			break;
+		}
+		if (!*timeout) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		set_current_state(state);
+		spin_unlock_irq(&bucket->queue.lock);
+		*timeout = schedule_timeout(*timeout);
+		spin_lock_irq(&bucket->queue.lock);
+	}
+
+	if (may_leave(object)) {
+		list_del(&waiter->node);
+		goto out_unlock;
+	}
+	/*
+	 * A release has already picked this waiter (the object's state says
+	 * so) but has not reached the bucket yet.  It is running on another
+	 * CPU right now, so this wait is short; take the unit and let the
+	 * caller pass it on.
+	 */
+	while (!waiter->granted) {
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		spin_unlock_irq(&bucket->queue.lock);
+		schedule();
+		spin_lock_irq(&bucket->queue.lock);
+	}
+out_unlock:
+	__set_current_state(TASK_RUNNING);
+	spin_unlock_irq(&bucket->queue.lock);
+	return err;
+}
+
+/**
+ * gosync_sema_release() - give one unit of an object's semaphore
+ * @object: the object the semaphore belongs to
+ * @count: the object's count of units nobody was queued for
+ * @handoff: mark the unit as a direct handoff for the receiver
+ *
+ * The first queued waiter of @object gets the unit and is woken; with no
+ * waiter queued the unit is kept in @count for the next acquirer.  The
+ * release happens-before the acquire that receives it (bucket lock).
+ */
+void gosync_sema_release(const void *object, unsigned int *count, bool handoff)
+{
+	struct gosync_park_bucket *bucket = gosync_park_bucket(object);
+	struct gosync_sema_waiter *waiter;
+	unsigned long flags;
+
+	spin_lock_irqsave(&bucket->queue.lock, flags);
+	list_for_each_entry(waiter, &bucket->sema_waiters, node) {
+		if (waiter->object != object)
+			continue;
+		list_del(&waiter->node);
+		waiter->handoff = handoff;
+		waiter->granted = true;
+		/* The waiter cannot return before we drop the lock. */
+		wake_up_process(waiter->task);
+		goto out;
+	}
+	(*count)++;
+out:
+	spin_unlock_irqrestore(&bucket->queue.lock, flags);
+}

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings for the gosync test-kernel scripts; sourced, not run.
+
+set -euo pipefail
+
+GOSYNC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+GOSYNC_CACHE=${GOSYNC_CACHE:-${HOME:-/root}/.cache/gosync}
+KERNEL_SOURCE_PACKAGE=${KERNEL_SOURCE_PACKAGE:-linux-source-6.12}
+VM_CONFIG_DIR=$GOSYNC_ROOT/tools/vm/config
+
+# Debian packages the harness needs, by the command that proves each present.
+HOST_PACKAGES="build-essential bc bison flex libelf-dev libssl-dev python3 cpio
+	busybox-static qemu-system-x86 sparse kmod $KERNEL_SOURCE_PACKAGE"
+
+log() { printf '[gosync] %s\n' "$*" >&2; }
+die() { printf '[gosync] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install whatever is missing, once; a no-op on a machine that has it all.
+ensure_host_packages() {
+	local missing=() pkg
+	for pkg in $HOST_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing Debian packages: ${missing[*]}"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+	as_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+}
+
+kernel_source_version() {
+	dpkg-query -W -f='${Version}' "$KERNEL_SOURCE_PACKAGE"
+}
+
+# The build directory is named after what went into it: the exact Debian
+# source version and a hash of every config fragment.  A change to either
+# makes a new directory; an unchanged pair reuses the finished build.
+kernel_build_dir() {
+	local fragments_hash
+	fragments_hash=$(cat "$VM_CONFIG_DIR"/*.config | sha256sum | cut -c1-12)
+	printf '%s/kernel-%s-%s\n' "$GOSYNC_CACHE" \
+		"$(kernel_source_version | tr -c 'A-Za-z0-9.\n' '_')" "$fragments_hash"
+}

@@ -1,0 +1,45 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the gosync test VM: load every module in /modules in order,
+# show the report of the mode, unload in reverse order, reboot.  Every line
+# starting "gosync-vm:" is read by tools/vm/check-log.py.
+
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+echo "gosync-vm: boot ok cpus=$(grep -c ^processor /proc/cpuinfo)"
+
+mode=$(cat /mode)
+loaded=""
+for ko in /modules/*.ko; do
+	name=${ko##*/}
+	name=${name#*-}
+	name=${name%.ko}
+	args=$(cat "${ko%.ko}.args")
+	echo "gosync-vm: insmod $name$args"
+	# shellcheck disable=SC2086
+	if insmod "$ko" $args; then
+		loaded="$name $loaded"
+	else
+		echo "gosync-vm: insmod-failed $name"
+	fi
+done
+
+if [ "$mode" = run ] || [ "$mode" = bench ]; then
+	echo "gosync-vm: report begin"
+	for file in stats locks wait_hist; do
+		[ -f /sys/kernel/debug/gosync/$file ] || continue
+		echo "== /sys/kernel/debug/gosync/$file"
+		cat /sys/kernel/debug/gosync/$file
+	done
+	echo "gosync-vm: report end"
+fi
+
+for name in $loaded; do
+	rmmod "$name" || echo "gosync-vm: rmmod-failed $name"
+done
+echo "gosync-vm: done"
+reboot -f

@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the gosync test kernel under QEMU (TCG) with a busybox initramfs,
+# load modules in order, then unload them, and judge the console log.
+#
+#   vm-run.sh test      gosync.ko, gosync_kunit.ko, $EXTRA_KMODS: KUnit results
+#   vm-run.sh run       gosync.ko and the demo client; prints the counters
+#   vm-run.sh bench     gosync.ko and the benchmark module
+#   vm-run.sh harness   proves the harness catches a failing case and a WARN
+#
+# Environment: VM_CPUS (2), VM_MEMORY (2G), VM_TIMEOUT (seconds, 900),
+# EXTRA_KMODS (client module source directories), KMOD_ARGS
+# ("module.param=value ..."), GOSYNC_CACHE.
+
+. "$(dirname "$0")/common.sh"
+
+mode=${1:?usage: vm-run.sh test|run|bench|harness}
+VM_CPUS=${VM_CPUS:-2}
+VM_MEMORY=${VM_MEMORY:-2G}
+VM_TIMEOUT=${VM_TIMEOUT:-900}
+vm_dir=$GOSYNC_ROOT/tools/vm
+
+kdir=$("$vm_dir/build-kernel.sh")
+log "building modules against the test kernel"
+build_log=$GOSYNC_CACHE/modules-build.log
+"$vm_dir/build-modules.sh" "$kdir" >"$build_log" 2>&1 ||
+	die "module build failed:
+$(grep -E 'error|warning|Error' "$build_log" | head -n 40)"
+
+# Build a module source directory that uses gosync, against the same kernel
+# and gosync's exported symbols; prints the .ko files it produced.
+build_client_dir() {
+	local dir
+	dir=$(cd "$1" && pwd) || die "no module directory '$1'"
+	make -C "$kdir" M="$dir" KBUILD_EXTRA_SYMBOLS="$GOSYNC_ROOT/Module.symvers" \
+		KCFLAGS="-I$GOSYNC_ROOT/include" W=1 modules >>"$build_log" 2>&1 ||
+		die "building $dir failed:
+$(grep -E 'error|warning' "$build_log" | tail -n 40)"
+	find "$dir" -maxdepth 2 -name '*.ko' | sort
+}
+
+modules=("$GOSYNC_ROOT/kmod/gosync.ko")
+kunit_modules=()
+case $mode in
+test)
+	modules+=("$GOSYNC_ROOT/kunit/gosync_kunit.ko")
+	kunit_modules+=(gosync_kunit)
+	for dir in ${EXTRA_KMODS:-}; do
+		while read -r ko; do
+			modules+=("$ko")
+			kunit_modules+=("$(basename "$ko" .ko | tr - _)")
+		done < <(build_client_dir "$dir")
+	done
+	;;
+run)
+	modules+=("$GOSYNC_ROOT/samples/gosync_demo.ko")
+	;;
+bench)
+	modules+=("$GOSYNC_ROOT/samples/gosync_bench.ko")
+	;;
+harness)
+	while read -r ko; do
+		modules+=("$ko")
+	done < <(build_client_dir "$vm_dir/selftest")
+	kunit_modules+=(gosync_harness_selftest)
+	;;
+*)
+	die "unknown mode '$mode'"
+	;;
+esac
+
+mkdir -p "$GOSYNC_CACHE/logs"
+work=$(mktemp -d "$GOSYNC_CACHE/vm.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules}
+cp /bin/busybox "$root/bin/busybox"
+
+# Module parameters: "name.param=value" words go to the module "name".
+index=10
+for ko in "${modules[@]}"; do
+	name=$(basename "$ko" .ko | tr - _)
+	cp "$ko" "$root/modules/$index-$name.ko"
+	args=""
+	for word in ${KMOD_ARGS:-}; do
+		case $word in "$name".*) args="$args ${word#"$name".}" ;; esac
+	done
+	printf '%s\n' "$args" > "$root/modules/$index-$name.args"
+	index=$((index + 1))
+done
+cp "$vm_dir/init.sh" "$root/init"
+printf '%s\n' "$mode" > "$root/mode"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
+
+console_log=$GOSYNC_CACHE/logs/$mode-$(date +%Y%m%d-%H%M%S).log
+ln -sfn "$(basename "$console_log")" "$GOSYNC_CACHE/logs/$mode-latest.log"
+log "booting the test kernel: $VM_CPUS vCPUs, mode $mode, console log $console_log"
+status=0
+timeout --foreground -k 10 "$VM_TIMEOUT" \
+	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$VM_CPUS" \
+	-m "$VM_MEMORY" -nographic -nodefaults -serial stdio -no-reboot \
+	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initramfs.gz" \
+	-append "console=ttyS0 panic=-1 loglevel=7 kunit.enable=1 hung_task_panic=0" \
+	</dev/null >"$console_log" 2>&1 || status=$?
+[ "$status" -eq 124 ] && log "QEMU timed out after $VM_TIMEOUT s"
+
+check=(python3 "$vm_dir/check-log.py" --log "$console_log")
+for name in "${kunit_modules[@]}"; do
+	check+=(--kunit-module "$name")
+done
+
+case $mode in
+test)
+	"${check[@]}"
+	;;
+run|bench)
+	# The workload's own report, between the init script's markers.
+	sed -n 's/\r$//; /gosync-vm: report begin/,/gosync-vm: report end/p' "$console_log" |
+		sed '1d;$d'
+	"${check[@]}" --quiet
+	;;
+harness)
+	"$vm_dir/check-harness.sh" "${check[@]}"
+	;;
+esac
