@@ -85,6 +85,8 @@ static __always_inline void gosync_stat_inc(enum gosync_stat id)
 void gosync_stat_max(enum gosync_stat id, u64 value);
 u64 gosync_stat_read(enum gosync_stat id);
 void gosync_stats_reset(void);
+void gosync_stats_set_enabled(bool enable);
+ssize_t gosync_stats_reset_store(const char *buf, size_t count);
 const char *gosync_stat_name(enum gosync_stat id);
 
 struct dentry *gosync_debugfs_root(void);
@@ -119,6 +121,36 @@ void gosync_sema_release(const void *object, unsigned int *count,
 			 bool handoff);
 
 int gosync_wait_init(void);
+
+/*
+ * The gosync mutex state word, Go's layout:
+ *
+ * GOSYNC_MUTEX_LOCKED: a task owns the mutex.  Clear for a moment during a
+ *	starvation-mode handoff (the receiver sets it); the mutex still
+ *	counts as locked then, because STARVING is set.
+ * GOSYNC_MUTEX_WOKEN: a task that is running right now will try to take
+ *	the mutex (a woken waiter, or a spinner that asked unlock not to wake
+ *	anybody).  At most one such task at a time; unlock wakes nobody while
+ *	it is set.
+ * GOSYNC_MUTEX_STARVING: starvation mode: unlock hands off to the head
+ *	waiter, nobody else may take the mutex.  Only set while waiters exist.
+ * Bits 3 and up: the number of waiters counted as sleeping or about to
+ *	sleep.  Unlock in normal mode subtracts one for the waiter it wakes;
+ *	in starvation mode the receiver of a handoff subtracts itself.
+ */
+#define GOSYNC_MUTEX_LOCKED		(1 << 0)
+#define GOSYNC_MUTEX_WOKEN		(1 << 1)
+#define GOSYNC_MUTEX_STARVING		(1 << 2)
+#define GOSYNC_MUTEX_WAITER_SHIFT	3
+#define GOSYNC_MUTEX_ONE_WAITER		(1 << GOSYNC_MUTEX_WAITER_SHIFT)
+
+static inline unsigned int gosync_mutex_waiters(int state)
+{
+	return (unsigned int)state >> GOSYNC_MUTEX_WAITER_SHIFT;
+}
+
+/* Module parameter starvation_threshold_ns; tests change it too. */
+extern unsigned long gosync_starvation_threshold_ns;
 
 /* Warn once per call site, count the misuse, and evaluate to the condition. */
 #define GOSYNC_MISUSE(cond, stat, fmt, ...)				\

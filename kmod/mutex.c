@@ -43,42 +43,17 @@
 #include <gosync/mutex.h>
 #include "gosync_internal.h"
 
-/*
- * The state word, Go's layout:
- *
- * GOSYNC_MUTEX_LOCKED: a task owns the mutex.  Clear for a moment during a
- *	starvation-mode handoff (the receiver sets it); the mutex still
- *	counts as locked then, because STARVING is set.
- * GOSYNC_MUTEX_WOKEN: a task that is running right now will try to take
- *	the mutex (a woken waiter, or a spinner that asked unlock not to wake
- *	anybody).  At most one such task at a time; unlock wakes nobody while
- *	it is set.
- * GOSYNC_MUTEX_STARVING: starvation mode: unlock hands off to the head
- *	waiter, nobody else may take the mutex.  Only set while waiters exist.
- * Bits 3 and up: the number of waiters counted as sleeping or about to
- *	sleep.  Unlock in normal mode subtracts one for the waiter it wakes;
- *	in starvation mode the receiver of a handoff subtracts itself.
- */
-#define GOSYNC_MUTEX_LOCKED		(1 << 0)
-#define GOSYNC_MUTEX_WOKEN		(1 << 1)
-#define GOSYNC_MUTEX_STARVING		(1 << 2)
-#define GOSYNC_MUTEX_WAITER_SHIFT	3
-#define GOSYNC_MUTEX_ONE_WAITER		(1 << GOSYNC_MUTEX_WAITER_SHIFT)
-
 /* Go spins at most four times per lock attempt before it sleeps. */
 #define GOSYNC_MUTEX_SPIN_ROUNDS	4
 /* cpu_relax() steps per round while the owner keeps running. */
 #define GOSYNC_MUTEX_SPIN_STEPS		256
 
-static unsigned long starvation_threshold_ns = 1000000;
-module_param(starvation_threshold_ns, ulong, 0644);
+unsigned long gosync_starvation_threshold_ns = 1000000;
+EXPORT_SYMBOL_GPL(gosync_starvation_threshold_ns);
+module_param_named(starvation_threshold_ns, gosync_starvation_threshold_ns,
+		   ulong, 0644);
 MODULE_PARM_DESC(starvation_threshold_ns,
 		 "Wait time after which a waiter switches a gosync mutex to starvation mode (ns)");
-
-static inline unsigned int gosync_mutex_waiters(int state)
-{
-	return (unsigned int)state >> GOSYNC_MUTEX_WAITER_SHIFT;
-}
 
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 /* Mutexes never initialised by name have no class and are not tracked. */
@@ -343,7 +318,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 			break;
 		}
 		starving = starving ||
-			   local_clock() - wait_start > READ_ONCE(starvation_threshold_ns);
+			   local_clock() - wait_start > READ_ONCE(gosync_starvation_threshold_ns);
 		old = atomic_read(&m->state);
 		if (old & GOSYNC_MUTEX_STARVING) {
 			/*

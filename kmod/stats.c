@@ -43,6 +43,11 @@ const char *gosync_stat_name(enum gosync_stat id)
 }
 EXPORT_SYMBOL_GPL(gosync_stat_name);
 
+/**
+ * gosync_stat_max() - raise a MAX counter to @value if it is below
+ * @id: the counter
+ * @value: the value seen
+ */
 void gosync_stat_max(enum gosync_stat id, u64 value)
 {
 	s64 seen;
@@ -54,6 +59,7 @@ void gosync_stat_max(enum gosync_stat id, u64 value)
 	       !atomic64_try_cmpxchg_relaxed(&gosync_stat_maxima[id], &seen, value))
 		;
 }
+EXPORT_SYMBOL_GPL(gosync_stat_max);
 
 /**
  * gosync_stat_read() - current value of one counter
@@ -106,19 +112,42 @@ static int gosync_stats_show(struct seq_file *file, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(gosync_stats);
 
-static ssize_t gosync_reset_write(struct file *file, const char __user *buf,
-				  size_t count, loff_t *ppos)
+/**
+ * gosync_stats_reset_store() - what a write to debugfs "reset" does
+ * @buf: the text written, not necessarily NUL-terminated
+ * @count: its length
+ *
+ * Only "1" (optionally followed by a newline) resets; anything else
+ * changes nothing.
+ *
+ * Return: @count, or -EINVAL.
+ */
+ssize_t gosync_stats_reset_store(const char *buf, size_t count)
 {
+	char text[8];
 	unsigned int value;
-	int err;
 
-	err = kstrtouint_from_user(buf, count, 10, &value);
-	if (err)
-		return err;
-	if (value != 1)
+	if (!count || count >= sizeof(text))
+		return -EINVAL;
+	memcpy(text, buf, count);
+	text[count] = '\0';
+	if (kstrtouint(text, 10, &value) || value != 1)
 		return -EINVAL;
 	gosync_stats_reset();
 	return count;
+}
+EXPORT_SYMBOL_GPL(gosync_stats_reset_store);
+
+static ssize_t gosync_reset_write(struct file *file, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	char text[8];
+
+	if (!count || count >= sizeof(text))
+		return -EINVAL;
+	if (copy_from_user(text, buf, count))
+		return -EFAULT;
+	return gosync_stats_reset_store(text, count);
 }
 
 static const struct file_operations gosync_reset_fops = {
@@ -127,6 +156,21 @@ static const struct file_operations gosync_reset_fops = {
 	.write = gosync_reset_write,
 	.llseek = noop_llseek,
 };
+
+/**
+ * gosync_stats_set_enabled() - turn counting on or off
+ * @enable: count (true) or patch every counting site out (false)
+ *
+ * Context: process context; may sleep (code patching).
+ */
+void gosync_stats_set_enabled(bool enable)
+{
+	if (enable)
+		static_branch_enable(&gosync_stats_enabled);
+	else
+		static_branch_disable(&gosync_stats_enabled);
+}
+EXPORT_SYMBOL_GPL(gosync_stats_set_enabled);
 
 static int gosync_stats_param_set(const char *value,
 				  const struct kernel_param *kp)
@@ -137,10 +181,7 @@ static int gosync_stats_param_set(const char *value,
 	err = kstrtobool(value, &enable);
 	if (err)
 		return err;
-	if (enable)
-		static_branch_enable(&gosync_stats_enabled);
-	else
-		static_branch_disable(&gosync_stats_enabled);
+	gosync_stats_set_enabled(enable);
 	return 0;
 }
 

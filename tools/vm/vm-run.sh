@@ -26,7 +26,7 @@ log "building modules against the test kernel"
 build_log=$GOSYNC_CACHE/modules-build.log
 "$vm_dir/build-modules.sh" "$kdir" >"$build_log" 2>&1 ||
 	die "module build failed:
-$(grep -E 'error|warning|Error' "$build_log" | head -n 40)"
+$(grep -iE 'error|warning' "$build_log" | head -n 40)"
 
 # Build a module source directory that uses gosync, against the same kernel
 # and gosync's exported symbols; prints the .ko files it produced.

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the gosync KUnit suites.
+ */
+#ifndef _GOSYNC_TEST_H
+#define _GOSYNC_TEST_H
+
+#include <kunit/test.h>
+#include <linux/sched.h>
+
+#include "gosync_internal.h"
+
+/*
+ * Run @nr kthreads, spread over the online CPUs round-robin, each calling
+ * @fn(@data, index), and wait for all of them.  Returns the number of
+ * threads whose @fn returned non-zero (a failed invariant), or -errno when
+ * the threads could not be started.  @on_start, if set, is called with the
+ * tasks once all are running (to signal them, say) and must return only
+ * after it is done with them.
+ */
+int gosync_test_run_threads(struct kunit *test, unsigned int nr,
+			    int (*fn)(void *data, unsigned int index),
+			    void *data,
+			    void (*on_start)(struct task_struct **tasks,
+					     unsigned int nr, void *data));
+
+/* Threads per CPU for the contention tests: enough to queue waiters. */
+#define GOSYNC_TEST_THREADS_PER_CPU 2
+
+static inline unsigned int gosync_test_nr_threads(void)
+{
+	return num_online_cpus() * GOSYNC_TEST_THREADS_PER_CPU;
+}
+
+/* The counter delta since @before. */
+#define gosync_test_stat_delta(id, before) \
+	(gosync_stat_read(GOSYNC_STAT_##id) - (before))
+
+#endif /* _GOSYNC_TEST_H */
