@@ -11,52 +11,42 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 
-/*
- * Every counter in debugfs "stats", in output order.  SUM counters are
- * per-CPU and summed on read; MAX counters keep the largest value seen;
- * GAUGE counters describe the present (entries, bytes) and "reset" leaves
- * them alone because zeroing them would make them lie.
- */
-#define GOSYNC_STAT_LIST(X)						\
-	X(MUTEX_ACQUIRED,		"mutex.acquired",		SUM)	\
-	X(MUTEX_CONTENDED,		"mutex.contended",		SUM)	\
-	X(MUTEX_SLEPT,			"mutex.slept",			SUM)	\
-	X(MUTEX_SPIN_ACQUIRED,		"mutex.spin_acquired",		SUM)	\
-	X(MUTEX_STARVATION_ENTERED,	"mutex.starvation_entered",	SUM)	\
-	X(MUTEX_STARVATION_LEFT,	"mutex.starvation_left",	SUM)	\
-	X(MUTEX_HANDOFFS,		"mutex.handoffs",		SUM)	\
-	X(MUTEX_GAVE_UP,		"mutex.gave_up",		SUM)	\
-	X(MUTEX_MISUSE,			"mutex.misuse",			SUM)	\
-	X(MUTEX_WAIT_NS_TOTAL,		"mutex.wait_ns_total",		SUM)	\
-	X(MUTEX_WAIT_NS_MAX,		"mutex.wait_ns_max",		MAX)	\
-	X(WG_ADD,			"wg.add",			SUM)	\
-	X(WG_WAIT,			"wg.wait",			SUM)	\
-	X(WG_WAKEUPS,			"wg.wakeups",			SUM)	\
-	X(WG_GO,			"wg.go",			SUM)	\
-	X(WG_MISUSE,			"wg.misuse",			SUM)	\
-	X(ONCE_RUN,			"once.run",			SUM)	\
-	X(ONCE_FAILED,			"once.failed",			SUM)	\
-	X(ONCE_WAITED,			"once.waited",			SUM)	\
-	X(ONCE_MISUSE,			"once.misuse",			SUM)	\
-	X(SEQ_READ,			"seq.read",			SUM)	\
-	X(SEQ_RETRY,			"seq.retry",			SUM)	\
-	X(SEQ_WRITE,			"seq.write",			SUM)	\
-	X(SEQ_MISUSE,			"seq.misuse",			SUM)	\
-	X(MAP_LOAD,			"map.load",			SUM)	\
-	X(MAP_LOAD_HIT,			"map.load_hit",			SUM)	\
-	X(MAP_STORE,			"map.store",			SUM)	\
-	X(MAP_DELETE,			"map.delete",			SUM)	\
-	X(MAP_ENTRIES,			"map.entries",			GAUGE)	\
-	X(MAP_BYTES,			"map.bytes",			GAUGE)	\
-	X(MAP_ALLOC_FAIL,		"map.alloc_fail",		SUM)	\
-	X(MAP_MISUSE,			"map.misuse",			SUM)
-
-#define GOSYNC_STAT_ENUM(id, name, kind) GOSYNC_STAT_##id,
+/* Every counter in debugfs "stats", in output order (kmod/stats.c names them). */
 enum gosync_stat {
-	GOSYNC_STAT_LIST(GOSYNC_STAT_ENUM)
+	GOSYNC_STAT_MUTEX_ACQUIRED,
+	GOSYNC_STAT_MUTEX_CONTENDED,
+	GOSYNC_STAT_MUTEX_SLEPT,
+	GOSYNC_STAT_MUTEX_SPIN_ACQUIRED,
+	GOSYNC_STAT_MUTEX_STARVATION_ENTERED,
+	GOSYNC_STAT_MUTEX_STARVATION_LEFT,
+	GOSYNC_STAT_MUTEX_HANDOFFS,
+	GOSYNC_STAT_MUTEX_GAVE_UP,
+	GOSYNC_STAT_MUTEX_MISUSE,
+	GOSYNC_STAT_MUTEX_WAIT_NS_TOTAL,
+	GOSYNC_STAT_MUTEX_WAIT_NS_MAX,
+	GOSYNC_STAT_WG_ADD,
+	GOSYNC_STAT_WG_WAIT,
+	GOSYNC_STAT_WG_WAKEUPS,
+	GOSYNC_STAT_WG_GO,
+	GOSYNC_STAT_WG_MISUSE,
+	GOSYNC_STAT_ONCE_RUN,
+	GOSYNC_STAT_ONCE_FAILED,
+	GOSYNC_STAT_ONCE_WAITED,
+	GOSYNC_STAT_ONCE_MISUSE,
+	GOSYNC_STAT_SEQ_READ,
+	GOSYNC_STAT_SEQ_RETRY,
+	GOSYNC_STAT_SEQ_WRITE,
+	GOSYNC_STAT_SEQ_MISUSE,
+	GOSYNC_STAT_MAP_LOAD,
+	GOSYNC_STAT_MAP_LOAD_HIT,
+	GOSYNC_STAT_MAP_STORE,
+	GOSYNC_STAT_MAP_DELETE,
+	GOSYNC_STAT_MAP_ENTRIES,
+	GOSYNC_STAT_MAP_BYTES,
+	GOSYNC_STAT_MAP_ALLOC_FAIL,
+	GOSYNC_STAT_MAP_MISUSE,
 	GOSYNC_NR_STATS
 };
-#undef GOSYNC_STAT_ENUM
 
 struct gosync_stat_cpu {
 	u64 count[GOSYNC_NR_STATS];
@@ -138,11 +128,11 @@ int gosync_wait_init(void);
  *	sleep.  Unlock in normal mode subtracts one for the waiter it wakes;
  *	in starvation mode the receiver of a handoff subtracts itself.
  */
-#define GOSYNC_MUTEX_LOCKED		(1 << 0)
-#define GOSYNC_MUTEX_WOKEN		(1 << 1)
-#define GOSYNC_MUTEX_STARVING		(1 << 2)
+#define GOSYNC_MUTEX_LOCKED		0x01
+#define GOSYNC_MUTEX_WOKEN		0x02
+#define GOSYNC_MUTEX_STARVING		0x04
 #define GOSYNC_MUTEX_WAITER_SHIFT	3
-#define GOSYNC_MUTEX_ONE_WAITER		(1 << GOSYNC_MUTEX_WAITER_SHIFT)
+#define GOSYNC_MUTEX_ONE_WAITER		0x08	/* 1 << GOSYNC_MUTEX_WAITER_SHIFT */
 
 static inline unsigned int gosync_mutex_waiters(int state)
 {

@@ -55,9 +55,16 @@ module_param_named(starvation_threshold_ns, gosync_starvation_threshold_ns,
 MODULE_PARM_DESC(starvation_threshold_ns,
 		 "Wait time after which a waiter switches a gosync mutex to starvation mode (ns)");
 
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
 /* Mutexes never initialised by name have no class and are not tracked. */
-#define gosync_dep_map(m) ((m)->dep_map.name ? &(m)->dep_map : NULL)
+static inline struct lockdep_map *gosync_dep_map(struct gosync_mutex *m)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	return m->dep_map.name ? &m->dep_map : NULL;
+#else
+	return NULL;
+#endif
+}
+
 #define gosync_lockdep(m, op, ...)					\
 	do {								\
 		struct lockdep_map *__map = gosync_dep_map(m);		\
@@ -65,9 +72,6 @@ MODULE_PARM_DESC(starvation_threshold_ns,
 		if (__map)						\
 			op(__map, ##__VA_ARGS__);			\
 	} while (0)
-#else
-#define gosync_lockdep(m, op, ...) do { } while (0)
-#endif
 
 /**
  * __gosync_mutex_init() - initialise a mutex; use gosync_mutex_init()
@@ -388,7 +392,6 @@ void __sched gosync_mutex_lock(struct gosync_mutex *m)
 {
 	gosync_mutex_lock_common(m, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT,
 				 _RET_IP_);
-	__acquire(m);
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_lock);
 
@@ -503,7 +506,6 @@ void gosync_mutex_unlock(struct gosync_mutex *m)
 {
 	int old = GOSYNC_MUTEX_LOCKED;
 
-	__release(m);
 	/* Cleared first: spinners must not spin on a task that let go. */
 	WRITE_ONCE(m->owner, NULL);
 	if (likely(atomic_try_cmpxchg_release(&m->state, &old, 0))) {

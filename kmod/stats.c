@@ -22,14 +22,49 @@ DEFINE_STATIC_KEY_TRUE(gosync_stats_enabled);
 
 enum gosync_stat_kind { SUM, MAX, GAUGE };
 
-#define GOSYNC_STAT_NAME(id, name, kind) [GOSYNC_STAT_##id] = name,
-static const char *const gosync_stat_names[GOSYNC_NR_STATS] = {
-	GOSYNC_STAT_LIST(GOSYNC_STAT_NAME)
+/*
+ * SUM counters are per-CPU and summed on read; MAX counters keep the
+ * largest value seen; GAUGE counters describe the present (entries, bytes)
+ * and "reset" leaves them alone because zeroing them would make them lie.
+ */
+struct gosync_stat_info {
+	const char *name;
+	enum gosync_stat_kind kind;
 };
 
-#define GOSYNC_STAT_KIND(id, name, kind) [GOSYNC_STAT_##id] = kind,
-static const u8 gosync_stat_kinds[GOSYNC_NR_STATS] = {
-	GOSYNC_STAT_LIST(GOSYNC_STAT_KIND)
+static const struct gosync_stat_info gosync_stat_info[GOSYNC_NR_STATS] = {
+	[GOSYNC_STAT_MUTEX_ACQUIRED] = { "mutex.acquired", SUM },
+	[GOSYNC_STAT_MUTEX_CONTENDED] = { "mutex.contended", SUM },
+	[GOSYNC_STAT_MUTEX_SLEPT] = { "mutex.slept", SUM },
+	[GOSYNC_STAT_MUTEX_SPIN_ACQUIRED] = { "mutex.spin_acquired", SUM },
+	[GOSYNC_STAT_MUTEX_STARVATION_ENTERED] = { "mutex.starvation_entered", SUM },
+	[GOSYNC_STAT_MUTEX_STARVATION_LEFT] = { "mutex.starvation_left", SUM },
+	[GOSYNC_STAT_MUTEX_HANDOFFS] = { "mutex.handoffs", SUM },
+	[GOSYNC_STAT_MUTEX_GAVE_UP] = { "mutex.gave_up", SUM },
+	[GOSYNC_STAT_MUTEX_MISUSE] = { "mutex.misuse", SUM },
+	[GOSYNC_STAT_MUTEX_WAIT_NS_TOTAL] = { "mutex.wait_ns_total", SUM },
+	[GOSYNC_STAT_MUTEX_WAIT_NS_MAX] = { "mutex.wait_ns_max", MAX },
+	[GOSYNC_STAT_WG_ADD] = { "wg.add", SUM },
+	[GOSYNC_STAT_WG_WAIT] = { "wg.wait", SUM },
+	[GOSYNC_STAT_WG_WAKEUPS] = { "wg.wakeups", SUM },
+	[GOSYNC_STAT_WG_GO] = { "wg.go", SUM },
+	[GOSYNC_STAT_WG_MISUSE] = { "wg.misuse", SUM },
+	[GOSYNC_STAT_ONCE_RUN] = { "once.run", SUM },
+	[GOSYNC_STAT_ONCE_FAILED] = { "once.failed", SUM },
+	[GOSYNC_STAT_ONCE_WAITED] = { "once.waited", SUM },
+	[GOSYNC_STAT_ONCE_MISUSE] = { "once.misuse", SUM },
+	[GOSYNC_STAT_SEQ_READ] = { "seq.read", SUM },
+	[GOSYNC_STAT_SEQ_RETRY] = { "seq.retry", SUM },
+	[GOSYNC_STAT_SEQ_WRITE] = { "seq.write", SUM },
+	[GOSYNC_STAT_SEQ_MISUSE] = { "seq.misuse", SUM },
+	[GOSYNC_STAT_MAP_LOAD] = { "map.load", SUM },
+	[GOSYNC_STAT_MAP_LOAD_HIT] = { "map.load_hit", SUM },
+	[GOSYNC_STAT_MAP_STORE] = { "map.store", SUM },
+	[GOSYNC_STAT_MAP_DELETE] = { "map.delete", SUM },
+	[GOSYNC_STAT_MAP_ENTRIES] = { "map.entries", GAUGE },
+	[GOSYNC_STAT_MAP_BYTES] = { "map.bytes", GAUGE },
+	[GOSYNC_STAT_MAP_ALLOC_FAIL] = { "map.alloc_fail", SUM },
+	[GOSYNC_STAT_MAP_MISUSE] = { "map.misuse", SUM },
 };
 
 /* MAX counters are rare slow-path events: one shared word each is enough. */
@@ -39,7 +74,7 @@ static struct dentry *gosync_debugfs_dir;
 
 const char *gosync_stat_name(enum gosync_stat id)
 {
-	return gosync_stat_names[id];
+	return gosync_stat_info[id].name;
 }
 EXPORT_SYMBOL_GPL(gosync_stat_name);
 
@@ -73,7 +108,7 @@ u64 gosync_stat_read(enum gosync_stat id)
 	u64 sum = 0;
 	int cpu;
 
-	if (gosync_stat_kinds[id] == MAX)
+	if (gosync_stat_info[id].kind == MAX)
 		return atomic64_read(&gosync_stat_maxima[id]);
 	for_each_possible_cpu(cpu)
 		sum += per_cpu(gosync_stat_cpu, cpu).count[id];
@@ -92,7 +127,7 @@ void gosync_stats_reset(void)
 	int cpu;
 
 	for (id = 0; id < GOSYNC_NR_STATS; id++) {
-		if (gosync_stat_kinds[id] == GAUGE)
+		if (gosync_stat_info[id].kind == GAUGE)
 			continue;
 		atomic64_set(&gosync_stat_maxima[id], 0);
 		for_each_possible_cpu(cpu)
@@ -106,7 +141,7 @@ static int gosync_stats_show(struct seq_file *file, void *unused)
 	unsigned int id;
 
 	for (id = 0; id < GOSYNC_NR_STATS; id++)
-		seq_printf(file, "%s %llu\n", gosync_stat_names[id],
+		seq_printf(file, "%s %llu\n", gosync_stat_info[id].name,
 			   gosync_stat_read(id));
 	return 0;
 }

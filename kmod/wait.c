@@ -20,7 +20,7 @@
 #include "gosync_internal.h"
 
 #define GOSYNC_PARK_BITS	8
-#define GOSYNC_PARK_BUCKETS	(1U << GOSYNC_PARK_BITS)
+#define GOSYNC_PARK_BUCKETS	BIT(GOSYNC_PARK_BITS)
 
 struct gosync_park_bucket {
 	/*

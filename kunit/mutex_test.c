@@ -33,6 +33,7 @@ static void mutex_test_kind_desc(const enum mutex_test_kind *kind, char *desc)
 {
 	strscpy(desc, mutex_test_kind_names[*kind], KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(mutex_test_kind, mutex_test_kinds, mutex_test_kind_desc);
 
 static struct gosync_mutex *mutex_test_make(struct kunit *test,
@@ -339,6 +340,7 @@ static void give_up_way_desc(const enum give_up_way *way, char *desc)
 
 	strscpy(desc, names[*way], KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(give_up_way, give_up_ways, give_up_way_desc);
 
 static int give_up_lock(struct gosync_mutex *m, enum give_up_way way,
@@ -538,4 +540,5 @@ static struct kunit_suite gosync_mutex_suite = {
 	.name = "gosync_mutex",
 	.test_cases = gosync_mutex_cases,
 };
+
 kunit_test_suite(gosync_mutex_suite);

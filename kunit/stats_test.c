@@ -100,4 +100,5 @@ static struct kunit_suite gosync_stats_suite = {
 	.name = "gosync_stats",
 	.test_cases = gosync_stats_cases,
 };
+
 kunit_test_suite(gosync_stats_suite);

@@ -20,8 +20,8 @@
 #include <linux/atomic.h>
 #include <linux/compiler.h>
 #include <linux/lockdep.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/version.h>
 
 struct task_struct;
 
@@ -46,22 +46,21 @@ struct gosync_mutex {
 #endif
 };
 
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-#define __GOSYNC_MUTEX_DEP_MAP_INIT(lockname)				\
-	.dep_map = {							\
-		.name = #lockname,					\
-		.wait_type_inner = LD_WAIT_SLEEP,			\
-	},
-#else
-#define __GOSYNC_MUTEX_DEP_MAP_INIT(lockname)
-#endif
-
 /**
  * DEFINE_GOSYNC_MUTEX() - define and initialise a named, unlocked mutex
- * @name: the variable, also its name for lockdep
+ * @mutexname: the variable, also its name for lockdep
  */
-#define DEFINE_GOSYNC_MUTEX(name)					\
-	struct gosync_mutex name = { __GOSYNC_MUTEX_DEP_MAP_INIT(name) }
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+#define DEFINE_GOSYNC_MUTEX(mutexname)					\
+	struct gosync_mutex mutexname = {				\
+		.dep_map = {						\
+			.name = #mutexname,				\
+			.wait_type_inner = LD_WAIT_SLEEP,		\
+		},							\
+	}
+#else
+#define DEFINE_GOSYNC_MUTEX(mutexname) struct gosync_mutex mutexname = {}
+#endif
 
 void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
 			 struct lock_class_key *key);
@@ -90,8 +89,12 @@ void gosync_mutex_unlock(struct gosync_mutex *m) __releases(m);
 bool gosync_mutex_is_locked(const struct gosync_mutex *m);
 bool gosync_mutex_is_starving(const struct gosync_mutex *m);
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-#include <linux/cleanup.h>
+/*
+ * guard(gosync_mutex)(&m) and scoped_guard(gosync_mutex, &m) { ... } on
+ * kernels with scope-based cleanup (6.5 and later; linux/spinlock.h brings
+ * linux/cleanup.h in there).
+ */
+#ifdef DEFINE_GUARD
 DEFINE_GUARD(gosync_mutex, struct gosync_mutex *, gosync_mutex_lock(_T),
 	     gosync_mutex_unlock(_T))
 #endif

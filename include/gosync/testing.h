@@ -24,12 +24,12 @@
 
 static inline void gosync_expect_warning_begin(void)
 {
-	printk(KERN_WARNING GOSYNC_EXPECT_WARNING_BEGIN "\n");
+	pr_warn("%s\n", GOSYNC_EXPECT_WARNING_BEGIN);
 }
 
 static inline void gosync_expect_warning_end(void)
 {
-	printk(KERN_WARNING GOSYNC_EXPECT_WARNING_END "\n");
+	pr_warn("%s\n", GOSYNC_EXPECT_WARNING_END);
 }
 
 #endif /* _GOSYNC_TESTING_H */

@@ -45,6 +45,7 @@ static struct kunit_suite harness_suite = {
 	.name = "gosync_harness_selftest",
 	.test_cases = harness_cases,
 };
+
 kunit_test_suite(harness_suite);
 
 MODULE_LICENSE("GPL");
