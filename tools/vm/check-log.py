@@ -165,6 +165,11 @@ def main():
     # Harness problems that are not cases still fail the run.
     failed += len([p for p in problems if 'case ' not in p
                    and 'cases missing' not in p])
+    if not args.kunit_module:
+        if not failed:
+            print('console log clean: no warning, BUG, lockdep or hung-task '
+                  'report; every module loaded and unloaded')
+        return 1 if failed else 0
     line = '%d passed, %d failed' % (passed, failed)
     if skipped:
         line += ', %d skipped' % skipped

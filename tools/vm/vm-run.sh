@@ -116,7 +116,8 @@ test)
 	"${check[@]}"
 	;;
 run|bench)
-	# The workload's own report, between the init script's markers.
+	# What the workload said, then the counters it left behind.
+	sed -n 's/\r$//; s/^\[ *[0-9.]*\] //; /^gosync_\(demo\|bench\): /p' "$console_log"
 	sed -n 's/\r$//; /gosync-vm: report begin/,/gosync-vm: report end/p' "$console_log" |
 		sed '1d;$d'
 	"${check[@]}" --quiet
