@@ -108,9 +108,11 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 			unsigned int state, long *timeout,
 			bool (*may_leave)(const void *object));
 void gosync_sema_release(const void *object, unsigned int *count,
-			 bool handoff);
+			 unsigned int units, bool handoff);
 
 int gosync_wait_init(void);
+int gosync_wg_module_init(void);
+void gosync_wg_module_exit(void);
 
 /*
  * The gosync mutex state word, Go's layout:

@@ -14,12 +14,19 @@ static int __init gosync_init(void)
 	err = gosync_wait_init();
 	if (err)
 		return err;
-	return gosync_stats_init();
+	err = gosync_wg_module_init();
+	if (err)
+		return err;
+	err = gosync_stats_init();
+	if (err)
+		gosync_wg_module_exit();
+	return err;
 }
 
 static void __exit gosync_exit(void)
 {
 	gosync_stats_exit();
+	gosync_wg_module_exit();
 }
 
 module_init(gosync_init);

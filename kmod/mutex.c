@@ -176,7 +176,7 @@ static void gosync_mutex_wake_one(struct gosync_mutex *m, int old)
 		if (atomic_try_cmpxchg_relaxed(&m->state, &old, new))
 			break;
 	}
-	gosync_sema_release(m, &m->sema, false);
+	gosync_sema_release(m, &m->sema, 1, false);
 }
 
 /* Leave starvation mode with the state change @old -> @new, if it does. */
@@ -243,7 +243,7 @@ static void gosync_mutex_pass_wakeup(struct gosync_mutex *m)
 		new = gosync_mutex_drop_waiter(m, old);
 		if (new & GOSYNC_MUTEX_STARVING) {
 			gosync_stat_inc(GOSYNC_STAT_MUTEX_HANDOFFS);
-			gosync_sema_release(m, &m->sema, true);
+			gosync_sema_release(m, &m->sema, 1, true);
 		}
 		return;
 	}
@@ -490,7 +490,7 @@ static void gosync_mutex_unlock_slowpath(struct gosync_mutex *m, int old,
 	 * clear until it runs, but STARVING keeps everybody else out.
 	 */
 	gosync_stat_inc(GOSYNC_STAT_MUTEX_HANDOFFS);
-	gosync_sema_release(m, &m->sema, true);
+	gosync_sema_release(m, &m->sema, 1, true);
 }
 
 /**

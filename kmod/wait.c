@@ -142,23 +142,27 @@ out_unlock:
 }
 
 /**
- * gosync_sema_release() - give one unit of an object's semaphore
+ * gosync_sema_release() - give units of an object's semaphore
  * @object: the object the semaphore belongs to
  * @count: the object's count of units nobody was queued for
- * @handoff: mark the unit as a direct handoff for the receiver
+ * @units: how many units to give
+ * @handoff: mark each unit as a direct handoff for its receiver
  *
- * The first queued waiter of @object gets the unit and is woken; with no
- * waiter queued the unit is kept in @count for the next acquirer.  The
+ * The first @units queued waiters of @object each get a unit and are
+ * woken; units left over are kept in @count for the next acquirers.  A
  * release happens-before the acquire that receives it (bucket lock).
  */
-void gosync_sema_release(const void *object, unsigned int *count, bool handoff)
+void gosync_sema_release(const void *object, unsigned int *count,
+			 unsigned int units, bool handoff)
 {
 	struct gosync_park_bucket *bucket = gosync_park_bucket(object);
-	struct gosync_sema_waiter *waiter;
+	struct gosync_sema_waiter *waiter, *next;
 	unsigned long flags;
 
 	spin_lock_irqsave(&bucket->queue.lock, flags);
-	list_for_each_entry(waiter, &bucket->sema_waiters, node) {
+	list_for_each_entry_safe(waiter, next, &bucket->sema_waiters, node) {
+		if (!units)
+			break;
 		if (waiter->object != object)
 			continue;
 		list_del(&waiter->node);
@@ -166,9 +170,8 @@ void gosync_sema_release(const void *object, unsigned int *count, bool handoff)
 		waiter->granted = true;
 		/* The waiter cannot return before we drop the lock. */
 		wake_up_process(waiter->task);
-		goto out;
+		units--;
 	}
-	(*count)++;
-out:
+	*count += units;
 	spin_unlock_irqrestore(&bucket->queue.lock, flags);
 }

@@ -7,5 +7,8 @@
 #define _GOSYNC_GOSYNC_H
 
 #include <gosync/mutex.h>
+#include <gosync/once.h>
+#include <gosync/seqlock.h>
+#include <gosync/waitgroup.h>
 
 #endif /* _GOSYNC_GOSYNC_H */

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gosync seqlock: a sequence lock whose writers serialise on a gosync mutex
+ * and whose readers never block, never sleep and never stall a writer,
+ * in the spirit of Go's proposed Seqlock[T].
+ *
+ * Readers run in any context.  They retry when a write overlapped them:
+ *
+ *	do {
+ *		seq = gosync_read_seqbegin(&s);
+ *		copy = shared;
+ *	} while (gosync_read_seqretry(&s, seq));
+ *
+ * or, for a whole struct, gosync_seq_read(&s, &copy, &shared).  Writers may
+ * sleep before they enter the write section (waiting for the writer
+ * mutex), never inside it: the section runs with interrupts disabled, so a
+ * reader on the same CPU (a preempting task, an interrupt) can never spin
+ * on a writer that cannot run.
+ */
+#ifndef _GOSYNC_SEQLOCK_H
+#define _GOSYNC_SEQLOCK_H
+
+#include <linux/compiler.h>
+#include <linux/kcsan-checks.h>
+#include <linux/types.h>
+
+#include <gosync/mutex.h>
+
+/**
+ * struct gosync_seqlock - a sequence counter with serialised writers
+ * @sequence: even when idle, odd inside a write section
+ * @irq_flags: interrupt state saved by the writer inside the section
+ * @writer: the writers' mutex
+ *
+ * All fields are private to gosync.
+ */
+struct gosync_seqlock {
+	unsigned int sequence;
+	unsigned long irq_flags;
+	struct gosync_mutex writer;
+};
+
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+#define DEFINE_GOSYNC_SEQLOCK(seqname)					\
+	struct gosync_seqlock seqname = {				\
+		.writer = {						\
+			.dep_map = {					\
+				.name = #seqname,			\
+				.wait_type_inner = LD_WAIT_SLEEP,	\
+			},						\
+		},							\
+	}
+#else
+#define DEFINE_GOSYNC_SEQLOCK(seqname) struct gosync_seqlock seqname = {}
+#endif
+
+/**
+ * gosync_seqlock_init() - initialise a seqlock to idle, with a lockdep class
+ * @s: the seqlock; must not be in use
+ */
+#define gosync_seqlock_init(s)						\
+	do {								\
+		static struct lock_class_key __gosync_key;		\
+									\
+		__gosync_seqlock_init((s), #s, &__gosync_key);		\
+	} while (0)
+
+void __gosync_seqlock_init(struct gosync_seqlock *s, const char *name,
+			   struct lock_class_key *key);
+unsigned int gosync_read_seqbegin(const struct gosync_seqlock *s);
+bool gosync_read_seqretry(const struct gosync_seqlock *s, unsigned int seq);
+void gosync_write_seqlock(struct gosync_seqlock *s) __acquires(s);
+void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s);
+
+/**
+ * gosync_seq_read() - copy *@src into *@dst, consistently
+ * @s: the seqlock guarding *@src
+ * @dst: where the copy goes (private to the reader)
+ * @src: the shared data
+ *
+ * Retries until a copy was made that no write overlapped.  Any context.
+ * The copy itself races with writers by design: KCSAN is told so.
+ */
+#define gosync_seq_read(s, dst, src)					\
+	do {								\
+		unsigned int __gosync_seq;				\
+									\
+		do {							\
+			__gosync_seq = gosync_read_seqbegin(s);		\
+			*(dst) = data_race(*(src));			\
+		} while (gosync_read_seqretry((s), __gosync_seq));	\
+	} while (0)
+
+/**
+ * gosync_seq_write() - copy *@src into the shared *@dst as one write
+ * @s: the seqlock guarding *@dst
+ * @dst: the shared data
+ * @src: the new value
+ *
+ * Context: process context; may sleep before entering the section.
+ */
+#define gosync_seq_write(s, dst, src)					\
+	do {								\
+		gosync_write_seqlock(s);				\
+		*(dst) = *(src);					\
+		gosync_write_sequnlock(s);				\
+	} while (0)
+
+#endif /* _GOSYNC_SEQLOCK_H */

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosync once: Go's sync.Once.
+ *
+ * As in Go, the flag is checked first with one acquire load; callers that
+ * find it clear serialise on a gosync mutex, and the flag is set with
+ * release ordering only after the function has returned, so that a caller
+ * that sees it set also sees everything the function wrote.  (Setting it
+ * before running the function, as a compare-and-swap implementation would,
+ * lets a second caller return before the work is done.)
+ *
+ * gosync_once_do_err() adds what Go programmers build by hand around
+ * sync.Once: a failed attempt leaves the once not done, so the next caller
+ * tries again instead of inheriting the first failure forever.
+ */
+
+#include <linux/export.h>
+#include <linux/sched.h>
+
+#include <gosync/once.h>
+#include "gosync_internal.h"
+
+/**
+ * __gosync_once_init() - initialise a once; use gosync_once_init()
+ * @o: the once
+ * @name: its name for lockdep
+ * @key: its lockdep class
+ */
+void __gosync_once_init(struct gosync_once *o, const char *name,
+			struct lock_class_key *key)
+{
+	atomic_set(&o->done, 0);
+	o->runner = NULL;
+	__gosync_mutex_init(&o->lock, name, key);
+}
+EXPORT_SYMBOL_GPL(__gosync_once_init);
+
+/**
+ * gosync_once_done() - whether the function has run (successfully)
+ * @o: the once
+ *
+ * Return: true once the function returned (with 0, for do_err); a true
+ * result orders the caller after everything the function wrote.
+ */
+bool gosync_once_done(const struct gosync_once *o)
+{
+	return atomic_read_acquire(&o->done);
+}
+EXPORT_SYMBOL_GPL(gosync_once_done);
+
+/* The caller's function, in either flavour. */
+struct gosync_once_call {
+	void (*fn)(void *arg);
+	int (*fn_err)(void *arg);
+	void *arg;
+};
+
+static int gosync_once_slow(struct gosync_once *o,
+			    const struct gosync_once_call *call)
+{
+	int err = 0;
+
+	/* Only this task can have stored itself here. */
+	if (GOSYNC_MISUSE(READ_ONCE(o->runner) == current,
+			  GOSYNC_STAT_ONCE_MISUSE,
+			  "once called recursively from its own function\n"))
+		return -EDEADLK;
+
+	gosync_mutex_lock(&o->lock);
+	if (atomic_read(&o->done)) {
+		gosync_stat_inc(GOSYNC_STAT_ONCE_WAITED);
+		goto out;
+	}
+	WRITE_ONCE(o->runner, current);
+	if (call->fn_err)
+		err = call->fn_err(call->arg);
+	else
+		call->fn(call->arg);
+	WRITE_ONCE(o->runner, NULL);
+	if (err) {
+		gosync_stat_inc(GOSYNC_STAT_ONCE_FAILED);
+		goto out;
+	}
+	gosync_stat_inc(GOSYNC_STAT_ONCE_RUN);
+	atomic_set_release(&o->done, 1);
+out:
+	gosync_mutex_unlock(&o->lock);
+	return err;
+}
+
+/**
+ * gosync_once_do() - call @fn(@arg) if no call on @o has yet
+ * @o: the once
+ * @fn: the function
+ * @arg: its argument
+ *
+ * Every caller returns only after @fn has returned, and sees what it
+ * wrote.  Calling gosync_once_do() on @o from inside @fn warns once and
+ * returns instead of deadlocking.
+ *
+ * Context: process context; may sleep (waiting for another caller's @fn).
+ */
+void gosync_once_do(struct gosync_once *o, void (*fn)(void *arg), void *arg)
+{
+	might_sleep();
+	if (GOSYNC_MISUSE(!o || !fn, GOSYNC_STAT_ONCE_MISUSE,
+			  "%s: NULL once or function\n", __func__))
+		return;
+	if (likely(atomic_read_acquire(&o->done)))
+		return;
+	gosync_once_slow(o, &(struct gosync_once_call){ .fn = fn, .arg = arg });
+}
+EXPORT_SYMBOL_GPL(gosync_once_do);
+
+/**
+ * gosync_once_do_err() - call @fn(@arg) until one call returns 0
+ * @o: the once
+ * @fn: the function; returns 0 on success or a negative errno
+ * @arg: its argument
+ *
+ * The once is done only when @fn returned 0.  A failure is returned to the
+ * caller that ran @fn and leaves the once not done: callers waiting
+ * meanwhile then take turns to run @fn again, until one succeeds.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 once @fn has succeeded (at once, after the first success);
+ * @fn's error to the caller whose run failed; -EDEADLK when called from
+ * inside @fn; -EINVAL for a NULL argument.
+ */
+int gosync_once_do_err(struct gosync_once *o, int (*fn)(void *arg), void *arg)
+{
+	might_sleep();
+	if (GOSYNC_MISUSE(!o || !fn, GOSYNC_STAT_ONCE_MISUSE,
+			  "%s: NULL once or function\n", __func__))
+		return -EINVAL;
+	if (likely(atomic_read_acquire(&o->done)))
+		return 0;
+	return gosync_once_slow(o, &(struct gosync_once_call){ .fn_err = fn,
+							       .arg = arg });
+}
+EXPORT_SYMBOL_GPL(gosync_once_do_err);

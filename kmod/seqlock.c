@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosync seqlock.
+ *
+ * Ordering, as in include/linux/seqlock.h:
+ *
+ *	writer				reader
+ *	sequence++ (now odd)		seq = sequence (wait while odd)
+ *	smp_wmb()  --------------.	smp_rmb()
+ *	write the data		  \	read the data
+ *	smp_wmb()  ----------.	   `--	smp_rmb()
+ *	sequence++ (even)     `------	retry if sequence != seq
+ *
+ * The first write barrier orders the odd count before the data, so a
+ * reader that saw any new data also sees the count change on retry; the
+ * second orders the data before the even count, so a reader that began
+ * at the new even count sees all of the new data.
+ *
+ * Writers serialise on a gosync mutex (they may sleep waiting for it) and
+ * then disable interrupts for the section, so that no reader on the same
+ * CPU, task or interrupt, can ever spin on a writer that cannot run.
+ */
+
+#include <linux/export.h>
+#include <linux/irqflags.h>
+#include <linux/kcsan-checks.h>
+#include <linux/seqlock.h>	/* KCSAN_SEQLOCK_REGION_MAX */
+
+#include <gosync/seqlock.h>
+#include "gosync_internal.h"
+
+/**
+ * __gosync_seqlock_init() - initialise a seqlock; use gosync_seqlock_init()
+ * @s: the seqlock
+ * @name: its name for lockdep
+ * @key: its lockdep class
+ */
+void __gosync_seqlock_init(struct gosync_seqlock *s, const char *name,
+			   struct lock_class_key *key)
+{
+	s->sequence = 0;
+	s->irq_flags = 0;
+	__gosync_mutex_init(&s->writer, name, key);
+}
+EXPORT_SYMBOL_GPL(__gosync_seqlock_init);
+
+/**
+ * gosync_read_seqbegin() - start a read section
+ * @s: the seqlock
+ *
+ * Waits out a writer inside its section (it runs with interrupts off on
+ * another CPU, so the wait is short).
+ *
+ * Context: any context.
+ * Return: the sequence to pass to gosync_read_seqretry().
+ */
+unsigned int gosync_read_seqbegin(const struct gosync_seqlock *s)
+{
+	unsigned int seq;
+
+	while ((seq = READ_ONCE(s->sequence)) & 1)
+		cpu_relax();
+	smp_rmb();
+	/* The reads up to the retry check race with writers by design. */
+	kcsan_atomic_next(KCSAN_SEQLOCK_REGION_MAX);
+	gosync_stat_inc(GOSYNC_STAT_SEQ_READ);
+	return seq;
+}
+EXPORT_SYMBOL_GPL(gosync_read_seqbegin);
+
+/**
+ * gosync_read_seqretry() - end a read section
+ * @s: the seqlock
+ * @seq: what gosync_read_seqbegin() returned
+ *
+ * Context: any context.
+ * Return: true if a write overlapped the section: discard what was read
+ * and start again.
+ */
+bool gosync_read_seqretry(const struct gosync_seqlock *s, unsigned int seq)
+{
+	bool retry;
+
+	kcsan_atomic_next(0);
+	smp_rmb();
+	retry = READ_ONCE(s->sequence) != seq;
+	if (unlikely(retry))
+		gosync_stat_inc(GOSYNC_STAT_SEQ_RETRY);
+	return retry;
+}
+EXPORT_SYMBOL_GPL(gosync_read_seqretry);
+
+/**
+ * gosync_write_seqlock() - enter the write section
+ * @s: the seqlock
+ *
+ * Context: process context; may sleep waiting for another writer, then
+ * runs with interrupts disabled until gosync_write_sequnlock().
+ */
+void gosync_write_seqlock(struct gosync_seqlock *s)
+{
+	unsigned long flags;
+
+	gosync_mutex_lock(&s->writer);
+	local_irq_save(flags);
+	s->irq_flags = flags;
+	kcsan_nestable_atomic_begin();
+	WRITE_ONCE(s->sequence, s->sequence + 1);
+	smp_wmb();
+	gosync_stat_inc(GOSYNC_STAT_SEQ_WRITE);
+}
+EXPORT_SYMBOL_GPL(gosync_write_seqlock);
+
+/**
+ * gosync_write_sequnlock() - leave the write section
+ * @s: the seqlock, in a write section of the calling task
+ *
+ * Leaving a section that was never entered warns once, counts
+ * "seq.misuse" and changes nothing.
+ */
+void gosync_write_sequnlock(struct gosync_seqlock *s)
+{
+	if (GOSYNC_MISUSE(!(READ_ONCE(s->sequence) & 1), GOSYNC_STAT_SEQ_MISUSE,
+			  "write_sequnlock outside a write section\n"))
+		return;
+	smp_wmb();
+	WRITE_ONCE(s->sequence, s->sequence + 1);
+	kcsan_nestable_atomic_end();
+	local_irq_restore(s->irq_flags);
+	gosync_mutex_unlock(&s->writer);
+}
+EXPORT_SYMBOL_GPL(gosync_write_sequnlock);
