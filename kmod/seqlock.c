@@ -60,6 +60,7 @@ unsigned int gosync_read_seqbegin(const struct gosync_seqlock *s)
 
 	while ((seq = READ_ONCE(s->sequence)) & 1)
 		cpu_relax();
+	/* Pairs with the second smp_wmb() of the writer: data after count. */
 	smp_rmb();
 	/* The reads up to the retry check race with writers by design. */
 	kcsan_atomic_next(KCSAN_SEQLOCK_REGION_MAX);
@@ -82,6 +83,7 @@ bool gosync_read_seqretry(const struct gosync_seqlock *s, unsigned int seq)
 	bool retry;
 
 	kcsan_atomic_next(0);
+	/* Pairs with the first smp_wmb() of the writer: count after data. */
 	smp_rmb();
 	retry = READ_ONCE(s->sequence) != seq;
 	if (unlikely(retry))
@@ -97,7 +99,7 @@ EXPORT_SYMBOL_GPL(gosync_read_seqretry);
  * Context: process context; may sleep waiting for another writer, then
  * runs with interrupts disabled until gosync_write_sequnlock().
  */
-void gosync_write_seqlock(struct gosync_seqlock *s)
+void gosync_write_seqlock(struct gosync_seqlock *s) __acquires(s)
 {
 	unsigned long flags;
 
@@ -106,6 +108,7 @@ void gosync_write_seqlock(struct gosync_seqlock *s)
 	s->irq_flags = flags;
 	kcsan_nestable_atomic_begin();
 	WRITE_ONCE(s->sequence, s->sequence + 1);
+	/* Odd count before any data: pairs with the reader's retry smp_rmb(). */
 	smp_wmb();
 	gosync_stat_inc(GOSYNC_STAT_SEQ_WRITE);
 }
@@ -118,11 +121,14 @@ EXPORT_SYMBOL_GPL(gosync_write_seqlock);
  * Leaving a section that was never entered warns once, counts
  * "seq.misuse" and changes nothing.
  */
-void gosync_write_sequnlock(struct gosync_seqlock *s)
+void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s)
 {
 	if (GOSYNC_MISUSE(!(READ_ONCE(s->sequence) & 1), GOSYNC_STAT_SEQ_MISUSE,
-			  "write_sequnlock outside a write section\n"))
+			  "write_sequnlock outside a write section\n")) {
+		__release(s);	/* for sparse: nothing was held */
 		return;
+	}
+	/* Data before the even count: pairs with the reader's begin smp_rmb(). */
 	smp_wmb();
 	WRITE_ONCE(s->sequence, s->sequence + 1);
 	kcsan_nestable_atomic_end();

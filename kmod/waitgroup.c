@@ -119,7 +119,6 @@ int gosync_wg_add(struct gosync_waitgroup *wg, int delta)
 }
 EXPORT_SYMBOL_GPL(gosync_wg_add);
 
-
 /**
  * gosync_wg_done() - lower the counter by one
  * @wg: the waitgroup

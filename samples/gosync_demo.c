@@ -8,7 +8,6 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
@@ -21,8 +20,10 @@ static unsigned int iterations = 2000;
 module_param(iterations, uint, 0444);
 MODULE_PARM_DESC(iterations, "Lock acquisitions per worker in the contended scenario");
 
+/* Workers are joined with a gosync waitgroup, the way Go code would. */
+static DEFINE_GOSYNC_WAITGROUP(demo_workers);
+
 struct demo_worker {
-	struct completion done;
 	unsigned int index;
 	void (*body)(unsigned int index);
 };
@@ -32,7 +33,8 @@ static int demo_worker_main(void *arg)
 	struct demo_worker *worker = arg;
 
 	worker->body(worker->index);
-	kthread_complete_and_exit(&worker->done, 0);
+	gosync_wg_done(&demo_workers);
+	return 0;
 }
 
 /* Run @body(i) on @nr kthreads spread over the online CPUs; wait for all. */
@@ -40,30 +42,34 @@ static int demo_run_workers(unsigned int nr, void (*body)(unsigned int index))
 {
 	struct demo_worker *workers;
 	struct task_struct *task;
-	unsigned int i, started = 0;
-	int cpu = -1;
+	unsigned int i;
+	int cpu = -1, err = 0;
 
 	workers = kcalloc(nr, sizeof(*workers), GFP_KERNEL);
 	if (!workers)
 		return -ENOMEM;
-	for (i = 0; i < nr; i++) {
-		init_completion(&workers[i].done);
+	for (i = 0; i < nr && !err; i++) {
 		workers[i].index = i;
 		workers[i].body = body;
 		cpu = cpumask_next(cpu, cpu_online_mask);
 		if (cpu >= nr_cpu_ids)
 			cpu = cpumask_first(cpu_online_mask);
+		err = gosync_wg_add(&demo_workers, 1);
+		if (err)
+			break;
 		task = kthread_create_on_cpu(demo_worker_main, &workers[i], cpu,
 					     "gosync-demo/%u");
-		if (IS_ERR(task))
+		if (IS_ERR(task)) {
+			gosync_wg_done(&demo_workers);
+			err = PTR_ERR(task);
 			break;
+		}
 		wake_up_process(task);
-		started++;
 	}
-	for (i = 0; i < started; i++)
-		wait_for_completion(&workers[i].done);
+	/* Also when starting failed: the started workers use @workers. */
+	gosync_wg_wait(&demo_workers);
 	kfree(workers);
-	return started == nr ? 0 : -ENOMEM;
+	return err;
 }
 
 /* Scenario 1: a hot counter, short critical sections, every CPU. */
@@ -112,6 +118,57 @@ static void demo_hog_body(unsigned int index)
 	atomic_dec(&demo_polite_left);
 }
 
+/*
+ * Scenario 3: a read-mostly configuration.  Every worker sets it up on
+ * first use through a once (exactly one of them runs the set-up), then
+ * reads it through a seqlock while one worker keeps publishing new
+ * versions.  Readers never block the writer and never see a torn copy.
+ */
+struct demo_config {
+	u64 version;
+	u64 limit;
+	u64 checksum;	/* version ^ limit */
+};
+
+static DEFINE_GOSYNC_ONCE(demo_config_once);
+static DEFINE_GOSYNC_SEQLOCK(demo_config_lock);
+static struct demo_config demo_config;
+static atomic_t demo_config_setups;
+static atomic_t demo_config_torn;
+static atomic_t demo_writer_left;
+
+static void demo_config_setup(void *arg)
+{
+	struct demo_config initial = { .version = 1, .limit = 100,
+				       .checksum = 1 ^ 100 };
+
+	atomic_inc(&demo_config_setups);
+	gosync_seq_write(&demo_config_lock, &demo_config, &initial);
+}
+
+static void demo_config_body(unsigned int index)
+{
+	struct demo_config copy;
+	unsigned int i;
+
+	gosync_once_do(&demo_config_once, demo_config_setup, NULL);
+	if (index == 0) {
+		for (i = 2; i < 2000; i++) {
+			struct demo_config next = { .version = i, .limit = 100 + i,
+						    .checksum = i ^ (100 + i) };
+
+			gosync_seq_write(&demo_config_lock, &demo_config, &next);
+		}
+		atomic_set(&demo_writer_left, 1);
+		return;
+	}
+	while (!atomic_read(&demo_writer_left)) {
+		gosync_seq_read(&demo_config_lock, &copy, &demo_config);
+		if ((copy.version ^ copy.limit) != copy.checksum)
+			atomic_inc(&demo_config_torn);
+	}
+}
+
 static int __init gosync_demo_init(void)
 {
 	unsigned int nr = 2 * num_online_cpus();
@@ -134,6 +191,15 @@ static int __init gosync_demo_init(void)
 	pr_info("scenario 2: polite workers got the mutex %u times; starving now: %s\n",
 		demo_polite_locks,
 		gosync_mutex_is_starving(&demo_hog_lock) ? "yes" : "no");
+
+	pr_info("scenario 3: %u workers share a config set up once, read through a seqlock\n",
+		nr);
+	err = demo_run_workers(nr, demo_config_body);
+	if (err)
+		return err;
+	pr_info("scenario 3: set-up ran %d time(s); %d torn reads; final version %llu\n",
+		atomic_read(&demo_config_setups), atomic_read(&demo_config_torn),
+		demo_config.version);
 	return 0;
 }
 

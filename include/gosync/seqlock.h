@@ -83,12 +83,14 @@ void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s);
  */
 #define gosync_seq_read(s, dst, src)					\
 	do {								\
+		const struct gosync_seqlock *__gosync_s = (s);		\
 		unsigned int __gosync_seq;				\
 									\
 		do {							\
-			__gosync_seq = gosync_read_seqbegin(s);		\
+			__gosync_seq = gosync_read_seqbegin(__gosync_s); \
+			/* Racy by design: retried if a write overlapped. */ \
 			*(dst) = data_race(*(src));			\
-		} while (gosync_read_seqretry((s), __gosync_seq));	\
+		} while (gosync_read_seqretry(__gosync_s, __gosync_seq)); \
 	} while (0)
 
 /**
@@ -101,9 +103,11 @@ void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s);
  */
 #define gosync_seq_write(s, dst, src)					\
 	do {								\
-		gosync_write_seqlock(s);				\
+		struct gosync_seqlock *__gosync_s = (s);		\
+									\
+		gosync_write_seqlock(__gosync_s);			\
 		*(dst) = *(src);					\
-		gosync_write_sequnlock(s);				\
+		gosync_write_sequnlock(__gosync_s);			\
 	} while (0)
 
 #endif /* _GOSYNC_SEQLOCK_H */
