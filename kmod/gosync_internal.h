@@ -111,6 +111,7 @@ void gosync_sema_release(const void *object, unsigned int *count,
 			 unsigned int units, bool handoff);
 
 int gosync_wait_init(void);
+extern struct workqueue_struct *gosync_workqueue;
 int gosync_wg_module_init(void);
 void gosync_wg_module_exit(void);
 
@@ -140,6 +141,9 @@ static inline unsigned int gosync_mutex_waiters(int state)
 {
 	return (unsigned int)state >> GOSYNC_MUTEX_WAITER_SHIFT;
 }
+
+/* Map hash mask; only tests narrow it. */
+extern u64 gosync_map_hash_mask;
 
 /* Module parameter starvation_threshold_ns; tests change it too. */
 extern unsigned long gosync_starvation_threshold_ns;

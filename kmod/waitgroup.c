@@ -17,6 +17,7 @@
 #include <linux/export.h>
 #include <linux/sched.h>
 #include <linux/sched/debug.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
@@ -41,8 +42,11 @@ static inline s64 gosync_wg_state(s32 counter, u32 waiters)
 	return (s64)((u64)(u32)counter << GOSYNC_WG_COUNTER_SHIFT | waiters);
 }
 
-/* Unbound: gosync_wg_go() work may sleep and should spread over CPUs. */
-static struct workqueue_struct *gosync_wg_workqueue;
+/*
+ * gosync's own workqueue: gosync_wg_go() work and map teardowns.  Unbound:
+ * the work may sleep and should spread over CPUs.
+ */
+struct workqueue_struct *gosync_workqueue;
 
 /**
  * gosync_wg_init() - set a waitgroup's counter to 0
@@ -296,19 +300,21 @@ int gosync_wg_go(struct gosync_waitgroup *wg, void (*fn)(void *arg), void *arg)
 	item->fn = fn;
 	item->arg = arg;
 	gosync_stat_inc(GOSYNC_STAT_WG_GO);
-	queue_work(gosync_wg_workqueue, &item->work);
+	queue_work(gosync_workqueue, &item->work);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(gosync_wg_go);
 
 int gosync_wg_module_init(void)
 {
-	gosync_wg_workqueue = alloc_workqueue("gosync_wg", WQ_UNBOUND, 0);
-	return gosync_wg_workqueue ? 0 : -ENOMEM;
+	gosync_workqueue = alloc_workqueue("gosync_wg", WQ_UNBOUND, 0);
+	return gosync_workqueue ? 0 : -ENOMEM;
 }
 
 void gosync_wg_module_exit(void)
 {
-	/* Drains: work queued by gosync_wg_go() finishes before unload. */
-	destroy_workqueue(gosync_wg_workqueue);
+	/* Map teardowns are queued from RCU callbacks: let those run first. */
+	rcu_barrier();
+	/* Drains: queued work finishes before gosync's code goes away. */
+	destroy_workqueue(gosync_workqueue);
 }

@@ -6,6 +6,7 @@
 #ifndef _GOSYNC_GOSYNC_H
 #define _GOSYNC_GOSYNC_H
 
+#include <gosync/map.h>
 #include <gosync/mutex.h>
 #include <gosync/once.h>
 #include <gosync/seqlock.h>

@@ -1,0 +1,930 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosync map: Go 1.24's concurrent hash-trie (internal/sync/hashtriemap.go)
+ * with RCU in place of the garbage collector.
+ *
+ * The trie: every node has 16 children, indexed by the next 4 bits of the
+ * key's 64-bit siphash (most significant first), so the trie is at most 16
+ * levels deep.  A child slot holds NULL, another node, or an entry (tagged
+ * with bit 0).  Entries whose full hashes are equal share one slot on an
+ * overflow chain, so correctness never depends on the hash.  Entries are
+ * immutable once published: a new value means a new entry put in place of
+ * the old one.  Nothing ever resizes or rehashes the whole map.
+ *
+ * RCU reader rules: readers (load, range) walk from the root with
+ * rcu_dereference() inside rcu_read_lock() and write nothing shared.  A
+ * reader may find a node that has just been pruned (it is empty, marked
+ * dead, and still valid memory) or an entry that has just been replaced or
+ * deleted (still valid memory, with its old value): both are answers that
+ * were true a moment ago.  Nodes and entries are freed only after a grace
+ * period, and free_value runs only then, so a value loaded under
+ * rcu_read_lock() stays valid until rcu_read_unlock().
+ *
+ * Writers find the node whose slot they must change, lock that node alone,
+ * check that it is still live and the slot still holds what they saw, and
+ * publish with rcu_assign_pointer().  Memory is allocated before a lock is
+ * taken, so a failed allocation changes nothing.  A node emptied by a
+ * delete is marked dead under its own lock and then unhooked from its
+ * parent under the parent's lock: one lock at a time, always.
+ */
+
+#include <linux/export.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/siphash.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/workqueue.h>
+
+#include <gosync/map.h>
+#include "gosync_internal.h"
+
+#define GOSYNC_MAP_FANOUT_BITS	4
+#define GOSYNC_MAP_FANOUT	BIT(GOSYNC_MAP_FANOUT_BITS)
+#define GOSYNC_MAP_ENTRY_TAG	1UL
+/* Trie depth is bounded by the hash: 64 bits, 4 at a time. */
+#define GOSYNC_MAP_MAX_DEPTH	(64 / GOSYNC_MAP_FANOUT_BITS)
+
+struct gosync_map_node {
+	/* Serialises changes of @children and @dead; readers never take it. */
+	spinlock_t lock;
+	/* Set, under @lock, once the node is empty and being unhooked. */
+	bool dead;
+	/* Hash bits of this node's index: (hash >> shift) & 15. */
+	unsigned char shift;
+	struct gosync_map_node *parent;
+	void __rcu *children[GOSYNC_MAP_FANOUT];
+	struct rcu_head rcu;
+};
+
+struct gosync_map_entry {
+	u64 hash;
+	/* Next entry with the same full hash; changed under the slot's node lock. */
+	struct gosync_map_entry __rcu *overflow;
+	void *value;
+	void (*free_value)(void *value);
+	struct rcu_head rcu;
+	size_t len;
+	u8 key[];
+};
+
+struct gosync_map_root {
+	siphash_key_t seed;
+	/* Frees the whole trie a grace period after gosync_map_clear(). */
+	struct rcu_work teardown;
+	/* Keys in this trie: a clear swaps in a new root, and len is 0 at once. */
+	atomic_long_t len;
+	struct gosync_map_node node;
+};
+
+static bool gosync_map_is_entry(const void *child)
+{
+	return (unsigned long)child & GOSYNC_MAP_ENTRY_TAG;
+}
+
+static struct gosync_map_entry *gosync_map_to_entry(void *child)
+{
+	return (void *)((unsigned long)child & ~GOSYNC_MAP_ENTRY_TAG);
+}
+
+static void *gosync_map_tag_entry(struct gosync_map_entry *entry)
+{
+	return (void *)((unsigned long)entry | GOSYNC_MAP_ENTRY_TAG);
+}
+
+static gfp_t gosync_map_gfp(const struct gosync_map *m)
+{
+	return m->params.gfp ? m->params.gfp : GFP_KERNEL;
+}
+
+static bool gosync_map_bad_key(const struct gosync_map *m, const void *key,
+			       size_t len)
+{
+	return GOSYNC_MISUSE(!m || !key || !len || len > GOSYNC_MAP_KEY_MAX,
+			     GOSYNC_STAT_MAP_MISUSE,
+			     "map: NULL map or key, or key length %zu not in 1..%d\n",
+			     len, GOSYNC_MAP_KEY_MAX);
+}
+
+static size_t gosync_map_entry_size(size_t len)
+{
+	return struct_size_t(struct gosync_map_entry, key, len);
+}
+
+static void gosync_map_node_init(struct gosync_map_node *node,
+				 struct gosync_map_node *parent,
+				 unsigned int shift)
+{
+	spin_lock_init(&node->lock);
+	node->dead = false;
+	node->shift = shift;
+	node->parent = parent;
+	memset(node->children, 0, sizeof(node->children));
+}
+
+static void gosync_map_entry_free(struct gosync_map_entry *entry)
+{
+	if (entry->free_value)
+		entry->free_value(entry->value);
+	gosync_stat_add(GOSYNC_STAT_MAP_BYTES, -(s64)gosync_map_entry_size(entry->len));
+	kfree(entry);
+}
+
+static void gosync_map_entry_free_rcu(struct rcu_head *head)
+{
+	gosync_map_entry_free(container_of(head, struct gosync_map_entry, rcu));
+}
+
+/* An entry left the map: readers may still hold it for a grace period. */
+static void gosync_map_entry_retire(struct gosync_map_entry *entry)
+{
+	call_rcu(&entry->rcu, gosync_map_entry_free_rcu);
+}
+
+static void gosync_map_node_retire(struct gosync_map_node *node)
+{
+	gosync_stat_add(GOSYNC_STAT_MAP_BYTES, -(s64)sizeof(*node));
+	kfree_rcu(node, rcu);
+}
+
+/*
+ * All ones.  The KUnit suite narrows it to force full-hash collisions and
+ * the deepest expansions; it must not change while any map holds a key.
+ */
+u64 gosync_map_hash_mask = U64_MAX;
+EXPORT_SYMBOL_GPL(gosync_map_hash_mask);
+
+static u64 gosync_map_hash(const struct gosync_map_root *root, const void *key,
+			   size_t len)
+{
+	return siphash(key, len, &root->seed) & READ_ONCE(gosync_map_hash_mask);
+}
+
+static void gosync_map_teardown_work(struct work_struct *work);
+
+/*
+ * Make the root of an empty map (a zero value, or one just cleared).
+ * Racing makers agree through cmpxchg; the loser frees its copy.
+ */
+static int gosync_map_make_root(struct gosync_map *m)
+{
+	struct gosync_map_root *root;
+
+	root = kmalloc(sizeof(*root), gosync_map_gfp(m));
+	if (!root) {
+		gosync_stat_inc(GOSYNC_STAT_MAP_ALLOC_FAIL);
+		return -ENOMEM;
+	}
+	get_random_bytes(&root->seed, sizeof(root->seed));
+	INIT_RCU_WORK(&root->teardown, gosync_map_teardown_work);
+	atomic_long_set(&root->len, 0);
+	gosync_map_node_init(&root->node, NULL, 64 - GOSYNC_MAP_FANOUT_BITS);
+	/* Full barrier: the initialised root before the pointer to it. */
+	if (cmpxchg((struct gosync_map_root __force **)&m->root, NULL, root)) {
+		kfree(root);
+		return 0;
+	}
+	gosync_stat_add(GOSYNC_STAT_MAP_BYTES, sizeof(*root));
+	return 0;
+}
+
+static struct gosync_map_entry *gosync_map_chain_find(void *child, u64 hash,
+						      const void *key, size_t len)
+{
+	struct gosync_map_entry *entry;
+
+	if (!child || !gosync_map_is_entry(child))
+		return NULL;
+	for (entry = gosync_map_to_entry(child); entry;
+	     entry = rcu_dereference(entry->overflow))
+		if (entry->hash == hash && entry->len == len &&
+		    !memcmp(entry->key, key, len))
+			return entry;
+	return NULL;
+}
+
+/**
+ * gosync_map_load() - look a key up
+ * @m: the map
+ * @key: the key bytes
+ * @len: their number, 1..GOSYNC_MAP_KEY_MAX
+ * @value: where to store the value when found; may be NULL
+ *
+ * Context: any context; lock-free.
+ * Return: true if the key is present.
+ */
+bool gosync_map_load(struct gosync_map *m, const void *key, size_t len,
+		     void **value)
+{
+	struct gosync_map_entry *entry = NULL;
+	struct gosync_map_root *root;
+	struct gosync_map_node *node;
+	void *child;
+	u64 hash;
+
+	if (gosync_map_bad_key(m, key, len))
+		return false;
+	gosync_stat_inc(GOSYNC_STAT_MAP_LOAD);
+	rcu_read_lock();
+	root = rcu_dereference(m->root);
+	if (!root)
+		goto out;
+	hash = gosync_map_hash(root, key, len);
+	node = &root->node;
+	for (;;) {
+		child = rcu_dereference(node->children[(hash >> node->shift) &
+						       (GOSYNC_MAP_FANOUT - 1)]);
+		if (!child || gosync_map_is_entry(child))
+			break;
+		node = child;
+	}
+	entry = gosync_map_chain_find(child, hash, key, len);
+	if (entry) {
+		gosync_stat_inc(GOSYNC_STAT_MAP_LOAD_HIT);
+		if (value)
+			*value = entry->value;
+	}
+out:
+	rcu_read_unlock();
+	return entry;
+}
+EXPORT_SYMBOL_GPL(gosync_map_load);
+
+enum gosync_map_op {
+	GOSYNC_MAP_LOAD_OR_STORE,
+	GOSYNC_MAP_SWAP,
+	GOSYNC_MAP_COMPARE_AND_SWAP,
+	GOSYNC_MAP_LOAD_AND_DELETE,
+	GOSYNC_MAP_COMPARE_AND_DELETE,
+};
+
+/* What a writer needs besides the lock: memory, allocated up front. */
+struct gosync_map_update {
+	enum gosync_map_op op;
+	const void *key;
+	size_t len;
+	u64 hash;
+	struct gosync_map_root *root;
+	void *value;		/* the new value */
+	void *expected;		/* compare-and-* */
+	void *found;		/* the value that was there */
+	struct gosync_map_entry *new_entry;
+	struct gosync_map_node *spare[GOSYNC_MAP_MAX_DEPTH];
+	unsigned int nr_spare;
+	unsigned int nodes_needed;
+};
+
+static bool gosync_map_node_empty(struct gosync_map_node *node)
+{
+	unsigned int i;
+
+	for (i = 0; i < GOSYNC_MAP_FANOUT; i++)
+		if (rcu_access_pointer(node->children[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Unlock @node after a write.  If the write emptied it, unhook it first,
+ * and every ancestor that becomes empty in turn, never holding more than
+ * one node lock.
+ */
+static void gosync_map_unlock_node(struct gosync_map_node *node,
+				   unsigned long flags)
+	__releases(&node->lock)
+{
+	struct gosync_map_node *parent;
+	unsigned int index;
+
+	while (node->parent && gosync_map_node_empty(node)) {
+		/* Writers that find it dead go back to the root. */
+		node->dead = true;
+		parent = node->parent;
+		spin_unlock_irqrestore(&node->lock, flags);
+
+		spin_lock_irqsave(&parent->lock, flags);
+		index = 0;
+		while (rcu_access_pointer(parent->children[index]) != node)
+			index++;
+		RCU_INIT_POINTER(parent->children[index], NULL);
+		gosync_map_node_retire(node);
+		node = parent;
+	}
+	spin_unlock_irqrestore(&node->lock, flags);
+}
+
+/*
+ * Hang @old (a chain of equal hashes) and @new below a fresh run of nodes
+ * from @slot of @node, deep enough for their hashes to part.  The spare
+ * nodes were counted and allocated by the caller; nothing is visible to
+ * readers until the final rcu_assign_pointer().
+ */
+static void gosync_map_expand(struct gosync_map_update *u,
+			      struct gosync_map_node *node, void __rcu **slot,
+			      struct gosync_map_entry *old)
+{
+	struct gosync_map_node *top = NULL, *parent = node, *fresh;
+	unsigned int shift = node->shift;
+	unsigned int old_index, new_index;
+
+	for (;;) {
+		shift -= GOSYNC_MAP_FANOUT_BITS;
+		fresh = u->spare[--u->nr_spare];
+		gosync_map_node_init(fresh, parent, shift);
+		gosync_stat_add(GOSYNC_STAT_MAP_BYTES, sizeof(*fresh));
+		if (top)
+			RCU_INIT_POINTER(parent->children[(u->hash >> parent->shift) &
+							  (GOSYNC_MAP_FANOUT - 1)],
+					 fresh);
+		else
+			top = fresh;
+		parent = fresh;
+		old_index = (old->hash >> shift) & (GOSYNC_MAP_FANOUT - 1);
+		new_index = (u->hash >> shift) & (GOSYNC_MAP_FANOUT - 1);
+		if (old_index != new_index)
+			break;
+	}
+	RCU_INIT_POINTER(fresh->children[old_index], gosync_map_tag_entry(old));
+	RCU_INIT_POINTER(fresh->children[new_index],
+			 gosync_map_tag_entry(u->new_entry));
+	rcu_assign_pointer(*slot, top);
+}
+
+/* Nodes needed below a node of @shift for hashes @a and @b to part. */
+static unsigned int gosync_map_nodes_to_part(u64 a, u64 b, unsigned int shift)
+{
+	unsigned int nodes = 0;
+
+	do {
+		shift -= GOSYNC_MAP_FANOUT_BITS;
+		nodes++;
+	} while (((a >> shift) & (GOSYNC_MAP_FANOUT - 1)) ==
+		 ((b >> shift) & (GOSYNC_MAP_FANOUT - 1)));
+	return nodes;
+}
+
+/*
+ * Apply @u to the slot found under @node (locked, live).  Returns 1 when
+ * the key was found, 0 when not, -EAGAIN when spare nodes are missing.
+ */
+static int gosync_map_apply(struct gosync_map *m, struct gosync_map_update *u,
+			    struct gosync_map_node *node, void __rcu **slot)
+{
+	void *child = rcu_dereference_protected(*slot, lockdep_is_held(&node->lock));
+	struct gosync_map_entry __rcu **link;
+	struct gosync_map_entry *head, *entry;
+	bool replace = false, remove = false;
+
+	head = child ? gosync_map_to_entry(child) : NULL;
+	/* Find the key's entry and the link that points at it. */
+	link = NULL;
+	entry = head;
+	while (entry && !(entry->hash == u->hash && entry->len == u->len &&
+			  !memcmp(entry->key, u->key, u->len))) {
+		link = &entry->overflow;
+		entry = rcu_dereference_protected(entry->overflow,
+						  lockdep_is_held(&node->lock));
+	}
+
+	if (entry) {
+		u->found = entry->value;
+		switch (u->op) {
+		case GOSYNC_MAP_LOAD_OR_STORE:
+			return 1;
+		case GOSYNC_MAP_SWAP:
+			replace = true;
+			break;
+		case GOSYNC_MAP_COMPARE_AND_SWAP:
+			replace = entry->value == u->expected;
+			break;
+		case GOSYNC_MAP_LOAD_AND_DELETE:
+			remove = true;
+			break;
+		case GOSYNC_MAP_COMPARE_AND_DELETE:
+			remove = entry->value == u->expected;
+			break;
+		}
+		if (replace) {
+			RCU_INIT_POINTER(u->new_entry->overflow,
+					 rcu_dereference_protected(entry->overflow,
+								   lockdep_is_held(&node->lock)));
+			if (link)
+				rcu_assign_pointer(*link, u->new_entry);
+			else
+				rcu_assign_pointer(*slot, gosync_map_tag_entry(u->new_entry));
+			u->new_entry = NULL;
+			gosync_stat_inc(GOSYNC_STAT_MAP_STORE);
+		} else if (remove) {
+			struct gosync_map_entry *next =
+				rcu_dereference_protected(entry->overflow,
+							  lockdep_is_held(&node->lock));
+
+			if (link)
+				rcu_assign_pointer(*link, next);
+			else
+				rcu_assign_pointer(*slot, next ? gosync_map_tag_entry(next) : NULL);
+			atomic_long_dec(&u->root->len);
+			gosync_stat_add(GOSYNC_STAT_MAP_ENTRIES, -1);
+			gosync_stat_inc(GOSYNC_STAT_MAP_DELETE);
+		}
+		if (replace || remove)
+			gosync_map_entry_retire(entry);
+		return 1;
+	}
+
+	if (u->op != GOSYNC_MAP_LOAD_OR_STORE && u->op != GOSYNC_MAP_SWAP)
+		return 0;
+	if (!head) {
+		rcu_assign_pointer(*slot, gosync_map_tag_entry(u->new_entry));
+	} else if (head->hash == u->hash) {
+		/* A full 64-bit collision: chain it, correctness first. */
+		RCU_INIT_POINTER(u->new_entry->overflow, head);
+		rcu_assign_pointer(*slot, gosync_map_tag_entry(u->new_entry));
+	} else {
+		u->nodes_needed = gosync_map_nodes_to_part(head->hash, u->hash,
+							   node->shift);
+		if (u->nr_spare < u->nodes_needed)
+			return -EAGAIN;
+		gosync_map_expand(u, node, slot, head);
+	}
+	u->new_entry = NULL;
+	atomic_long_inc(&u->root->len);
+	gosync_stat_add(GOSYNC_STAT_MAP_ENTRIES, 1);
+	gosync_stat_inc(GOSYNC_STAT_MAP_STORE);
+	return 0;
+}
+
+/* Allocate what @u may need; on failure nothing has changed. */
+static int gosync_map_prepare(struct gosync_map *m, struct gosync_map_update *u)
+{
+	gfp_t gfp = gosync_map_gfp(m);
+
+	if (!u->new_entry && (u->op == GOSYNC_MAP_LOAD_OR_STORE ||
+			      u->op == GOSYNC_MAP_SWAP ||
+			      u->op == GOSYNC_MAP_COMPARE_AND_SWAP)) {
+		u->new_entry = kmalloc(gosync_map_entry_size(u->len), gfp);
+		if (!u->new_entry)
+			goto fail;
+		gosync_stat_add(GOSYNC_STAT_MAP_BYTES, gosync_map_entry_size(u->len));
+		u->new_entry->hash = 0;
+		RCU_INIT_POINTER(u->new_entry->overflow, NULL);
+		u->new_entry->value = u->value;
+		u->new_entry->free_value = m->params.free_value;
+		u->new_entry->len = u->len;
+		memcpy(u->new_entry->key, u->key, u->len);
+	}
+	while (u->nr_spare < u->nodes_needed) {
+		u->spare[u->nr_spare] = kmalloc(sizeof(*u->spare[0]), gfp);
+		if (!u->spare[u->nr_spare])
+			goto fail;
+		u->nr_spare++;
+	}
+	return 0;
+fail:
+	gosync_stat_inc(GOSYNC_STAT_MAP_ALLOC_FAIL);
+	return -ENOMEM;
+}
+
+static void gosync_map_release_spares(struct gosync_map_update *u)
+{
+	while (u->nr_spare)
+		kfree(u->spare[--u->nr_spare]);
+	if (u->new_entry) {
+		gosync_stat_add(GOSYNC_STAT_MAP_BYTES,
+				-(s64)gosync_map_entry_size(u->len));
+		kfree(u->new_entry);
+	}
+}
+
+/*
+ * The one writer of the map.  Returns 1 if the key was present, 0 if not,
+ * or a negative errno with the map unchanged.
+ */
+static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
+{
+	bool inserts = u->op == GOSYNC_MAP_LOAD_OR_STORE || u->op == GOSYNC_MAP_SWAP;
+	struct gosync_map_root *root;
+	struct gosync_map_node *node;
+	void __rcu **slot;
+	unsigned long flags;
+	void *child;
+	int ret;
+
+	might_alloc(gosync_map_gfp(m));
+	for (;;) {
+		ret = gosync_map_prepare(m, u);
+		if (!ret && inserts && !rcu_access_pointer(m->root))
+			ret = gosync_map_make_root(m);
+		if (ret)
+			break;
+		rcu_read_lock();
+		root = rcu_dereference(m->root);
+		if (!root) {
+			rcu_read_unlock();
+			if (inserts)
+				continue;	/* cleared meanwhile */
+			break;
+		}
+		u->root = root;
+		u->hash = gosync_map_hash(root, u->key, u->len);
+		if (u->new_entry)
+			u->new_entry->hash = u->hash;
+		node = &root->node;
+		for (;;) {
+			slot = &node->children[(u->hash >> node->shift) &
+					       (GOSYNC_MAP_FANOUT - 1)];
+			child = rcu_dereference(*slot);
+			if (!child || gosync_map_is_entry(child))
+				break;
+			node = child;
+		}
+		spin_lock_irqsave(&node->lock, flags);
+		if (node->dead || rcu_access_pointer(*slot) != child) {
+			/* Changed under us: a prune or an expansion.  Walk again. */
+			spin_unlock_irqrestore(&node->lock, flags);
+			rcu_read_unlock();
+			continue;
+		}
+		ret = gosync_map_apply(m, u, node, slot);
+		gosync_map_unlock_node(node, flags);
+		rcu_read_unlock();
+		if (ret != -EAGAIN)
+			break;
+		/* Allocate the nodes an expansion needs, unlocked, and retry. */
+	}
+	gosync_map_release_spares(u);
+	return ret;
+}
+
+/**
+ * gosync_map_load_or_store() - the value of a key, storing @value if absent
+ * @m: the map
+ * @key: the key bytes
+ * @len: their number, 1..GOSYNC_MAP_KEY_MAX
+ * @value: the value to store if the key is absent
+ * @actual: where to put the value now in the map (the loaded one, or
+ *          @value); may be NULL
+ *
+ * Context: any context the map's gfp flags allow.
+ * Return: 1 if loaded, 0 if stored, -ENOMEM or -EINVAL with the map unchanged.
+ */
+int gosync_map_load_or_store(struct gosync_map *m, const void *key, size_t len,
+			     void *value, void **actual)
+{
+	struct gosync_map_update u = {
+		.op = GOSYNC_MAP_LOAD_OR_STORE, .key = key, .len = len,
+		.value = value,
+	};
+	int ret;
+
+	if (gosync_map_bad_key(m, key, len))
+		return -EINVAL;
+	ret = gosync_map_write(m, &u);
+	if (ret >= 0 && actual)
+		*actual = ret ? u.found : value;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gosync_map_load_or_store);
+
+/**
+ * gosync_map_swap() - store a value, returning the one it replaced
+ * @m: the map
+ * @key: the key bytes
+ * @len: their number, 1..GOSYNC_MAP_KEY_MAX
+ * @value: the new value
+ * @previous: where to put the replaced value; may be NULL.  With a
+ *            free_value callback, it is valid only until the caller's
+ *            next rcu_read_unlock() (or a grace period).
+ *
+ * Context: any context the map's gfp flags allow.
+ * Return: 1 if a value was replaced, 0 if the key was new, -ENOMEM or
+ * -EINVAL with the map unchanged.
+ */
+int gosync_map_swap(struct gosync_map *m, const void *key, size_t len,
+		    void *value, void **previous)
+{
+	struct gosync_map_update u = {
+		.op = GOSYNC_MAP_SWAP, .key = key, .len = len, .value = value,
+	};
+	int ret;
+
+	if (gosync_map_bad_key(m, key, len))
+		return -EINVAL;
+	ret = gosync_map_write(m, &u);
+	if (ret == 1 && previous)
+		*previous = u.found;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gosync_map_swap);
+
+/**
+ * gosync_map_store() - set the value of a key
+ * @m: the map
+ * @key: the key bytes
+ * @len: their number, 1..GOSYNC_MAP_KEY_MAX
+ * @value: the value
+ *
+ * Context: any context the map's gfp flags allow.
+ * Return: 0, or -ENOMEM or -EINVAL with the map unchanged.
+ */
+int gosync_map_store(struct gosync_map *m, const void *key, size_t len,
+		     void *value)
+{
+	int ret = gosync_map_swap(m, key, len, value, NULL);
+
+	return ret < 0 ? ret : 0;
+}
+EXPORT_SYMBOL_GPL(gosync_map_store);
+
+/**
+ * gosync_map_compare_and_swap() - replace a key's value if it is @old
+ * @m: the map
+ * @key: the key bytes
+ * @len: their number, 1..GOSYNC_MAP_KEY_MAX
+ * @old: the value expected (compared as a pointer)
+ * @new: the replacement
+ *
+ * Context: any context the map's gfp flags allow.
+ * Return: true if swapped; false if the key is absent, holds another
+ * value, allocation failed or the arguments are bad.
+ */
+bool gosync_map_compare_and_swap(struct gosync_map *m, const void *key,
+				 size_t len, void *old, void *new)
+{
+	struct gosync_map_update u = {
+		.op = GOSYNC_MAP_COMPARE_AND_SWAP, .key = key, .len = len,
+		.value = new, .expected = old,
+	};
+
+	if (gosync_map_bad_key(m, key, len))
+		return false;
+	return gosync_map_write(m, &u) == 1 && u.found == old;
+}
+EXPORT_SYMBOL_GPL(gosync_map_compare_and_swap);
+
+/**
+ * gosync_map_load_and_delete() - remove a key, returning its value
+ * @m: the map
+ * @key: the key bytes
+ * @len: their number, 1..GOSYNC_MAP_KEY_MAX
+ * @value: where to put the removed value; may be NULL (see
+ *         gosync_map_swap() for how long it stays valid)
+ *
+ * Context: any context; never allocates.
+ * Return: true if the key was present.
+ */
+bool gosync_map_load_and_delete(struct gosync_map *m, const void *key,
+				size_t len, void **value)
+{
+	struct gosync_map_update u = {
+		.op = GOSYNC_MAP_LOAD_AND_DELETE, .key = key, .len = len,
+	};
+
+	if (gosync_map_bad_key(m, key, len))
+		return false;
+	if (gosync_map_write(m, &u) != 1)
+		return false;
+	if (value)
+		*value = u.found;
+	return true;
+}
+EXPORT_SYMBOL_GPL(gosync_map_load_and_delete);
+
+/**
+ * gosync_map_delete() - remove a key
+ * @m: the map
+ * @key: the key bytes
+ * @len: their number, 1..GOSYNC_MAP_KEY_MAX
+ *
+ * Context: any context; never allocates.
+ * Return: true if the key was present.
+ */
+bool gosync_map_delete(struct gosync_map *m, const void *key, size_t len)
+{
+	return gosync_map_load_and_delete(m, key, len, NULL);
+}
+EXPORT_SYMBOL_GPL(gosync_map_delete);
+
+/**
+ * gosync_map_compare_and_delete() - remove a key if its value is @old
+ * @m: the map
+ * @key: the key bytes
+ * @len: their number, 1..GOSYNC_MAP_KEY_MAX
+ * @old: the value expected (compared as a pointer)
+ *
+ * Context: any context; never allocates.
+ * Return: true if removed.
+ */
+bool gosync_map_compare_and_delete(struct gosync_map *m, const void *key,
+				   size_t len, void *old)
+{
+	struct gosync_map_update u = {
+		.op = GOSYNC_MAP_COMPARE_AND_DELETE, .key = key, .len = len,
+		.expected = old,
+	};
+
+	if (gosync_map_bad_key(m, key, len))
+		return false;
+	return gosync_map_write(m, &u) == 1 && u.found == old;
+}
+EXPORT_SYMBOL_GPL(gosync_map_compare_and_delete);
+
+/* Depth-first walk under rcu_read_lock(); false when @fn asked to stop. */
+static bool gosync_map_walk(struct gosync_map_node *node,
+			    bool (*fn)(const void *key, size_t len, void *value,
+				       void *arg),
+			    void *arg)
+{
+	struct gosync_map_entry *entry;
+	unsigned int i;
+	void *child;
+
+	for (i = 0; i < GOSYNC_MAP_FANOUT; i++) {
+		child = rcu_dereference(node->children[i]);
+		if (!child)
+			continue;
+		if (!gosync_map_is_entry(child)) {
+			if (!gosync_map_walk(child, fn, arg))
+				return false;
+			continue;
+		}
+		for (entry = gosync_map_to_entry(child); entry;
+		     entry = rcu_dereference(entry->overflow))
+			if (!fn(entry->key, entry->len, entry->value, arg))
+				return false;
+	}
+	return true;
+}
+
+/**
+ * gosync_map_range() - call @fn for every key and value
+ * @m: the map
+ * @fn: called under rcu_read_lock(): must not sleep; returns false to stop
+ * @arg: passed to @fn
+ *
+ * Every key present for the whole walk is visited exactly once; keys
+ * stored or deleted meanwhile may or may not be.  Writers are never
+ * blocked.
+ *
+ * Context: any context.
+ */
+void gosync_map_range(struct gosync_map *m,
+		      bool (*fn)(const void *key, size_t len, void *value,
+				 void *arg),
+		      void *arg)
+{
+	struct gosync_map_root *root;
+
+	if (GOSYNC_MISUSE(!m || !fn, GOSYNC_STAT_MAP_MISUSE,
+			  "map: range with NULL map or function\n"))
+		return;
+	rcu_read_lock();
+	root = rcu_dereference(m->root);
+	if (root)
+		gosync_map_walk(&root->node, fn, arg);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(gosync_map_range);
+
+/* Free a trie nobody can reach any more; returns the entries freed. */
+static long gosync_map_free_tree(struct gosync_map_node *node)
+{
+	struct gosync_map_entry *entry, *next;
+	long freed = 0;
+	unsigned int i;
+	void *child;
+
+	for (i = 0; i < GOSYNC_MAP_FANOUT; i++) {
+		child = rcu_dereference_protected(node->children[i], true);
+		if (!child)
+			continue;
+		if (!gosync_map_is_entry(child)) {
+			freed += gosync_map_free_tree(child);
+			gosync_stat_add(GOSYNC_STAT_MAP_BYTES,
+					-(s64)sizeof(struct gosync_map_node));
+			kfree(child);
+			continue;
+		}
+		for (entry = gosync_map_to_entry(child); entry; entry = next) {
+			next = rcu_dereference_protected(entry->overflow, true);
+			gosync_map_entry_free(entry);
+			freed++;
+		}
+		cond_resched();
+	}
+	return freed;
+}
+
+static void gosync_map_free_root(struct gosync_map_root *root)
+{
+	long freed = gosync_map_free_tree(&root->node);
+
+	gosync_stat_add(GOSYNC_STAT_MAP_ENTRIES, -freed);
+	gosync_stat_add(GOSYNC_STAT_MAP_BYTES, -(s64)sizeof(*root));
+	kfree(root);
+}
+
+static void gosync_map_teardown_work(struct work_struct *work)
+{
+	gosync_map_free_root(container_of(to_rcu_work(work), struct gosync_map_root,
+					  teardown));
+}
+
+/**
+ * gosync_map_clear() - remove every key
+ * @m: the map
+ *
+ * The map is empty at once (and its len 0); the old entries, and their
+ * values through free_value, are freed after a grace period, in process
+ * context.
+ * Writers racing with the clear may land on either side of it.
+ *
+ * Context: any context; never sleeps.
+ */
+void gosync_map_clear(struct gosync_map *m)
+{
+	struct gosync_map_root *root;
+
+	if (GOSYNC_MISUSE(!m, GOSYNC_STAT_MAP_MISUSE, "map: clear of NULL map\n"))
+		return;
+	root = xchg((struct gosync_map_root __force **)&m->root, NULL);
+	if (root)
+		queue_rcu_work(gosync_workqueue, &root->teardown);
+}
+EXPORT_SYMBOL_GPL(gosync_map_clear);
+
+/**
+ * gosync_map_len() - the number of keys
+ * @m: the map
+ *
+ * O(1): a counter kept by the writers, exact when no writer is running.
+ *
+ * Context: any context.
+ * Return: the number of keys.
+ */
+size_t gosync_map_len(struct gosync_map *m)
+{
+	struct gosync_map_root *root;
+	long len = 0;
+
+	if (GOSYNC_MISUSE(!m, GOSYNC_STAT_MAP_MISUSE, "map: len of NULL map\n"))
+		return 0;
+	rcu_read_lock();
+	root = rcu_dereference(m->root);
+	if (root)
+		len = atomic_long_read(&root->len);
+	rcu_read_unlock();
+	return len > 0 ? len : 0;
+}
+EXPORT_SYMBOL_GPL(gosync_map_len);
+
+/**
+ * gosync_map_init() - give a map its parameters
+ * @m: the map, empty (zeroed, or destroyed)
+ * @p: the parameters; NULL for the defaults
+ *
+ * Optional: a zeroed map works with the defaults.  Never allocates.
+ *
+ * Return: 0, or -EINVAL for a NULL map.
+ */
+int gosync_map_init(struct gosync_map *m, const struct gosync_map_params *p)
+{
+	if (GOSYNC_MISUSE(!m, GOSYNC_STAT_MAP_MISUSE, "map: init of NULL map\n"))
+		return -EINVAL;
+	RCU_INIT_POINTER(m->root, NULL);
+	m->params = p ? *p : (struct gosync_map_params){};
+	return 0;
+}
+EXPORT_SYMBOL_GPL(gosync_map_init);
+
+/**
+ * gosync_map_destroy() - free every entry and node of a map
+ * @m: the map; no other task may use it during or after the call
+ *
+ * Every value still in the map, and every value that left it earlier, has
+ * been passed to free_value when this returns.  The map is left as a zero
+ * value: empty, default parameters, ready for gosync_map_init() again.
+ *
+ * Context: process context; sleeps (waits for RCU callbacks).
+ */
+void gosync_map_destroy(struct gosync_map *m)
+{
+	struct gosync_map_root *root;
+
+	might_sleep();
+	if (GOSYNC_MISUSE(!m, GOSYNC_STAT_MAP_MISUSE, "map: destroy of NULL map\n"))
+		return;
+	root = xchg((struct gosync_map_root __force **)&m->root, NULL);
+	if (root) {
+		synchronize_rcu();
+		gosync_map_free_root(root);
+	}
+	/* Entries retired earlier, and trees of earlier clears. */
+	rcu_barrier();
+	flush_workqueue(gosync_workqueue);
+	gosync_map_init(m, NULL);
+}
+EXPORT_SYMBOL_GPL(gosync_map_destroy);
