@@ -12,6 +12,7 @@
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include <gosync/gosync.h>
@@ -169,6 +170,85 @@ static void demo_config_body(unsigned int index)
 	}
 }
 
+/*
+ * Scenario 4: a read-mostly cache.  Workers look objects up by name in a
+ * gosync map, lock-free; one in fifty lookups replaces the object with a
+ * new version.  Replaced objects are freed by the map after a grace
+ * period, so a reader holding rcu_read_lock() can still use the old one.
+ */
+#define DEMO_CACHE_KEYS 256
+
+struct demo_object {
+	unsigned int id;
+	unsigned int version;
+};
+
+static struct gosync_map demo_cache;
+static atomic_t demo_cache_hits;
+static atomic_t demo_cache_misses;
+static atomic_t demo_cache_updates;
+static atomic_t demo_cache_freed;
+
+static void demo_object_free(void *value)
+{
+	atomic_inc(&demo_cache_freed);
+	kfree(value);
+}
+
+static void demo_cache_body(unsigned int index)
+{
+	struct demo_object *object, *fresh;
+	unsigned int i, id;
+	char name[16];
+
+	for (i = 0; i < iterations; i++) {
+		id = (i * 7 + index * 13) % DEMO_CACHE_KEYS;
+		snprintf(name, sizeof(name), "object-%u", id);
+		rcu_read_lock();
+		if (gosync_map_load(&demo_cache, name, strlen(name), (void **)&object) &&
+		    object->id == id)
+			atomic_inc(&demo_cache_hits);
+		else
+			atomic_inc(&demo_cache_misses);
+		rcu_read_unlock();
+		if (i % 50)
+			continue;
+		fresh = kmalloc(sizeof(*fresh), GFP_KERNEL);
+		if (!fresh)
+			continue;
+		fresh->id = id;
+		fresh->version = i;
+		if (gosync_map_store(&demo_cache, name, strlen(name), fresh))
+			kfree(fresh);
+		else
+			atomic_inc(&demo_cache_updates);
+	}
+}
+
+static int demo_cache_fill(void)
+{
+	const struct gosync_map_params params = { .free_value = demo_object_free };
+	struct demo_object *object;
+	unsigned int id;
+	char name[16];
+	int err;
+
+	gosync_map_init(&demo_cache, &params);
+	for (id = 0; id < DEMO_CACHE_KEYS; id++) {
+		object = kzalloc(sizeof(*object), GFP_KERNEL);
+		if (!object)
+			return -ENOMEM;
+		object->id = id;
+		snprintf(name, sizeof(name), "object-%u", id);
+		err = gosync_map_store(&demo_cache, name, strlen(name), object);
+		if (err) {
+			kfree(object);
+			return err;
+		}
+	}
+	return 0;
+}
+
 static int __init gosync_demo_init(void)
 {
 	unsigned int nr = 2 * num_online_cpus();
@@ -200,11 +280,26 @@ static int __init gosync_demo_init(void)
 	pr_info("scenario 3: set-up ran %d time(s); %d torn reads; final version %llu\n",
 		atomic_read(&demo_config_setups), atomic_read(&demo_config_torn),
 		demo_config.version);
-	return 0;
+
+	pr_info("scenario 4: %u workers x %u lookups in a %d-object cache map, 2%% updates\n",
+		nr, iterations, DEMO_CACHE_KEYS);
+	err = demo_cache_fill();
+	if (!err)
+		err = demo_run_workers(nr, demo_cache_body);
+	pr_info("scenario 4: %d hits, %d misses, %d updates, map holds %zu objects\n",
+		atomic_read(&demo_cache_hits), atomic_read(&demo_cache_misses),
+		atomic_read(&demo_cache_updates), gosync_map_len(&demo_cache));
+	if (err)
+		gosync_map_destroy(&demo_cache);
+	return err;
 }
 
 static void __exit gosync_demo_exit(void)
 {
+	/* Frees every object, and waits for those replaced earlier. */
+	gosync_map_destroy(&demo_cache);
+	pr_info("unloaded: the cache map freed %d objects\n",
+		atomic_read(&demo_cache_freed));
 }
 
 module_init(gosync_demo_init);
