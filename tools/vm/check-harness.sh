@@ -9,7 +9,7 @@ set -uo pipefail
 
 output=$("$@")
 status=$?
-printf '%s\n' "$output" | sed 's/^/  checker: /'
+printf '%s\n' "$output" | sed 's/^/  > /'
 
 passed=0
 failed=0
