@@ -11,6 +11,8 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 
+#include <gosync/mutex.h>
+
 /* Every counter in debugfs "stats", in output order (kmod/stats.c names them). */
 enum gosync_stat {
 	GOSYNC_STAT_MUTEX_ACQUIRED,
@@ -80,6 +82,47 @@ ssize_t gosync_stats_reset_store(const char *buf, size_t count);
 const char *gosync_stat_name(enum gosync_stat id);
 
 struct dentry *gosync_debugfs_root(void);
+
+/* The contention profile (kmod/profile.c): debugfs "locks" and "wait_hist". */
+enum gosync_wait_kind {
+	GOSYNC_WAIT_MUTEX,
+	GOSYNC_WAIT_WG,
+	GOSYNC_WAIT_ONCE,
+	GOSYNC_NR_WAIT_KINDS
+};
+
+struct gosync_lock_class;
+struct gosync_lock_class *gosync_lock_class_get(const char *name);
+const char *gosync_lock_class_name(const struct gosync_lock_class *class);
+void gosync_lock_class_acquired(struct gosync_lock_class *class);
+void gosync_lock_class_contended(struct gosync_lock_class *class);
+void gosync_lock_class_starved(struct gosync_lock_class *class);
+void gosync_lock_class_handoff(struct gosync_lock_class *class);
+void gosync_lock_class_waited(struct gosync_lock_class *class, u64 wait_ns,
+			      unsigned long holder_ip);
+
+/* Enough for "function+0x1a2/0x3f0 [module]". */
+#define GOSYNC_SITE_LEN 96
+
+/* One row of debugfs "locks", as read. */
+struct gosync_lock_row {
+	const struct gosync_lock_class *class;
+	const char *name;
+	u64 acquired, contended, wait_total_ns, wait_max_ns;
+	u64 starvation_entered, handoffs;
+	char top_holder[GOSYNC_SITE_LEN];
+};
+
+void gosync_lock_profile_walk(bool (*fn)(const struct gosync_lock_row *row,
+					 void *arg),
+			      void *arg);
+void gosync_wait_hist_add(enum gosync_wait_kind kind, u64 wait_ns);
+u64 gosync_wait_hist_total(enum gosync_wait_kind kind);
+void gosync_mutex_lock_at(struct gosync_mutex *m, unsigned long ip)
+	__acquires(m);
+void gosync_profile_reset(void);
+void gosync_profile_init(struct dentry *dir);
+void gosync_profile_exit(void);
 int gosync_stats_init(void);
 void gosync_stats_exit(void);
 

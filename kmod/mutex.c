@@ -42,6 +42,7 @@
 
 #include <gosync/mutex.h>
 #include "gosync_internal.h"
+#include "gosync_trace.h"
 
 /* Go spins at most four times per lock attempt before it sleeps. */
 #define GOSYNC_MUTEX_SPIN_ROUNDS	4
@@ -85,11 +86,38 @@ void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
 	atomic_set(&m->state, 0);
 	m->sema = 0;
 	m->owner = NULL;
+	m->holder_ip = 0;
+	m->class_name = name;
+	m->class = NULL;
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	lockdep_init_map_wait(&m->dep_map, name, key, 0, LD_WAIT_SLEEP);
 #endif
 }
 EXPORT_SYMBOL_GPL(__gosync_mutex_init);
+
+/* The profile row of @m, looked up (or made) once and then cached. */
+static struct gosync_lock_class *gosync_mutex_class(struct gosync_mutex *m)
+{
+	struct gosync_lock_class *class = READ_ONCE(m->class);
+
+	if (unlikely(!class)) {
+		class = gosync_lock_class_get(m->class_name);
+		WRITE_ONCE(m->class, class);
+	}
+	return class;
+}
+
+/* Every successful lock: who holds it, from where, and the counts. */
+static __always_inline void gosync_mutex_acquired(struct gosync_mutex *m,
+						  unsigned long ip)
+{
+	WRITE_ONCE(m->owner, current);
+	WRITE_ONCE(m->holder_ip, ip);
+	if (static_branch_likely(&gosync_stats_enabled)) {
+		this_cpu_inc(gosync_stat_cpu.count[GOSYNC_STAT_MUTEX_ACQUIRED]);
+		gosync_lock_class_acquired(gosync_mutex_class(m));
+	}
+}
 
 /**
  * gosync_mutex_is_locked() - whether a task owns the mutex
@@ -179,13 +207,25 @@ static void gosync_mutex_wake_one(struct gosync_mutex *m, int old)
 	gosync_sema_release(m, &m->sema, 1, false);
 }
 
-/* Leave starvation mode with the state change @old -> @new, if it does. */
-static void gosync_mutex_note_mode(int old, int new)
+/* Count a switch of mode made by the state change @old -> @new, if any. */
+static void gosync_mutex_note_mode(struct gosync_mutex *m, int old, int new)
 {
-	if ((old & GOSYNC_MUTEX_STARVING) && !(new & GOSYNC_MUTEX_STARVING))
+	if ((old & GOSYNC_MUTEX_STARVING) && !(new & GOSYNC_MUTEX_STARVING)) {
 		gosync_stat_inc(GOSYNC_STAT_MUTEX_STARVATION_LEFT);
-	else if (!(old & GOSYNC_MUTEX_STARVING) && (new & GOSYNC_MUTEX_STARVING))
+		trace_gosync_mutex_starvation(m, false);
+	} else if (!(old & GOSYNC_MUTEX_STARVING) && (new & GOSYNC_MUTEX_STARVING)) {
 		gosync_stat_inc(GOSYNC_STAT_MUTEX_STARVATION_ENTERED);
+		gosync_lock_class_starved(gosync_mutex_class(m));
+		trace_gosync_mutex_starvation(m, true);
+	}
+}
+
+/* Ownership goes straight to the head waiter (starvation mode). */
+static void gosync_mutex_hand_off(struct gosync_mutex *m)
+{
+	gosync_stat_inc(GOSYNC_STAT_MUTEX_HANDOFFS);
+	gosync_lock_class_handoff(gosync_mutex_class(m));
+	gosync_sema_release(m, &m->sema, 1, true);
 }
 
 /*
@@ -202,7 +242,7 @@ static int gosync_mutex_drop_waiter(struct gosync_mutex *m, int old)
 		if (!gosync_mutex_waiters(new))
 			new &= ~GOSYNC_MUTEX_STARVING;
 	} while (!atomic_try_cmpxchg_relaxed(&m->state, &old, new));
-	gosync_mutex_note_mode(old, new);
+	gosync_mutex_note_mode(m, old, new);
 	return new;
 }
 
@@ -241,10 +281,8 @@ static void gosync_mutex_pass_wakeup(struct gosync_mutex *m)
 
 	if (old & GOSYNC_MUTEX_STARVING) {
 		new = gosync_mutex_drop_waiter(m, old);
-		if (new & GOSYNC_MUTEX_STARVING) {
-			gosync_stat_inc(GOSYNC_STAT_MUTEX_HANDOFFS);
-			gosync_sema_release(m, &m->sema, 1, true);
-		}
+		if (new & GOSYNC_MUTEX_STARVING)
+			gosync_mutex_hand_off(m);
 		return;
 	}
 	do {
@@ -265,10 +303,12 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 	unsigned int spin_round = 0;
 	bool starving = false, awoke = false, spun = false, requeue;
 	u64 wait_start = 0, waited;
+	unsigned long blamed_ip = 0;
 	int old = atomic_read(&m->state);
 	int new, err = 0;
 
 	gosync_stat_inc(GOSYNC_STAT_MUTEX_CONTENDED);
+	gosync_lock_class_contended(gosync_mutex_class(m));
 	for (;;) {
 		if (gosync_mutex_can_spin(m, old, spin_round)) {
 			/* Tell unlock not to wake a sleeper: we are about to take it. */
@@ -303,12 +343,15 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 				gosync_stat_inc(GOSYNC_STAT_MUTEX_SPIN_ACQUIRED);
 			break;
 		}
-		gosync_mutex_note_mode(old, new);
+		gosync_mutex_note_mode(m, old, new);
 
 		requeue = wait_start != 0;
 		if (!requeue) {
 			wait_start = local_clock();
+			/* Blame the wait on where the holder took the mutex. */
+			blamed_ip = READ_ONCE(m->holder_ip);
 			trace_contention_begin(m, LCB_F_MUTEX);
+			trace_gosync_mutex_wait_begin(m);
 		}
 		gosync_stat_inc(GOSYNC_STAT_MUTEX_SLEPT);
 		/* A waiter that was woken and lost goes back to the head. */
@@ -339,6 +382,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 			if (!starving || gosync_mutex_waiters(old) == 1) {
 				delta -= GOSYNC_MUTEX_STARVING;
 				gosync_stat_inc(GOSYNC_STAT_MUTEX_STARVATION_LEFT);
+				trace_gosync_mutex_starvation(m, false);
 			}
 			atomic_add(delta, &m->state);
 			break;
@@ -352,7 +396,10 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 		waited = local_clock() - wait_start;
 		gosync_stat_add(GOSYNC_STAT_MUTEX_WAIT_NS_TOTAL, waited);
 		gosync_stat_max(GOSYNC_STAT_MUTEX_WAIT_NS_MAX, waited);
+		gosync_lock_class_waited(gosync_mutex_class(m), waited, blamed_ip);
+		gosync_wait_hist_add(GOSYNC_WAIT_MUTEX, waited);
 		trace_contention_end(m, err);
+		trace_gosync_mutex_wait_end(m, waited, err);
 	}
 	return err;
 }
@@ -377,8 +424,7 @@ static __always_inline int gosync_mutex_lock_common(struct gosync_mutex *m,
 		}
 	}
 	gosync_lockdep(m, lock_acquired, ip);
-	WRITE_ONCE(m->owner, current);
-	gosync_stat_inc(GOSYNC_STAT_MUTEX_ACQUIRED);
+	gosync_mutex_acquired(m, ip);
 	return 0;
 }
 
@@ -394,6 +440,16 @@ void __sched gosync_mutex_lock(struct gosync_mutex *m)
 				 _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_lock);
+
+/*
+ * gosync_mutex_lock() for gosync's own once and seqlock, which pass their
+ * caller's address: the profile should blame the client's call site.
+ */
+void __sched gosync_mutex_lock_at(struct gosync_mutex *m, unsigned long ip)
+{
+	gosync_mutex_lock_common(m, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT,
+				 ip);
+}
 
 /**
  * gosync_mutex_lock_interruptible() - lock a mutex unless a signal arrives
@@ -461,8 +517,7 @@ bool gosync_mutex_trylock(struct gosync_mutex *m)
 	} while (!atomic_try_cmpxchg_acquire(&m->state, &old,
 					     old | GOSYNC_MUTEX_LOCKED));
 	gosync_lockdep(m, mutex_acquire, 0, 1, _RET_IP_);
-	WRITE_ONCE(m->owner, current);
-	gosync_stat_inc(GOSYNC_STAT_MUTEX_ACQUIRED);
+	gosync_mutex_acquired(m, _RET_IP_);
 	return true;
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_trylock);
@@ -489,8 +544,7 @@ static void gosync_mutex_unlock_slowpath(struct gosync_mutex *m, int old,
 	 * Starvation mode: hand ownership to the head waiter.  LOCKED stays
 	 * clear until it runs, but STARVING keeps everybody else out.
 	 */
-	gosync_stat_inc(GOSYNC_STAT_MUTEX_HANDOFFS);
-	gosync_sema_release(m, &m->sema, 1, true);
+	gosync_mutex_hand_off(m);
 }
 
 /**

@@ -16,9 +16,11 @@
 
 #include <linux/export.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 
 #include <gosync/once.h>
 #include "gosync_internal.h"
+#include "gosync_trace.h"
 
 /**
  * __gosync_once_init() - initialise a once; use gosync_once_init()
@@ -56,8 +58,11 @@ struct gosync_once_call {
 };
 
 static int gosync_once_slow(struct gosync_once *o,
-			    const struct gosync_once_call *call)
+			    const struct gosync_once_call *call,
+			    unsigned long ip)
 {
+	bool ran = false;
+	u64 start, waited;
 	int err = 0;
 
 	/* Only this task can have stored itself here. */
@@ -66,11 +71,16 @@ static int gosync_once_slow(struct gosync_once *o,
 			  "once called recursively from its own function\n"))
 		return -EDEADLK;
 
-	gosync_mutex_lock(&o->lock);
+	start = local_clock();
+	gosync_mutex_lock_at(&o->lock, ip);
+	waited = local_clock() - start;
 	if (atomic_read(&o->done)) {
+		/* Another caller ran it while we waited. */
 		gosync_stat_inc(GOSYNC_STAT_ONCE_WAITED);
+		gosync_wait_hist_add(GOSYNC_WAIT_ONCE, waited);
 		goto out;
 	}
+	ran = true;
 	WRITE_ONCE(o->runner, current);
 	if (call->fn_err)
 		err = call->fn_err(call->arg);
@@ -85,6 +95,7 @@ static int gosync_once_slow(struct gosync_once *o,
 	atomic_set_release(&o->done, 1);
 out:
 	gosync_mutex_unlock(&o->lock);
+	trace_gosync_once_slow(&o->lock, ran, waited, err);
 	return err;
 }
 
@@ -108,7 +119,8 @@ void gosync_once_do(struct gosync_once *o, void (*fn)(void *arg), void *arg)
 		return;
 	if (likely(atomic_read_acquire(&o->done)))
 		return;
-	gosync_once_slow(o, &(struct gosync_once_call){ .fn = fn, .arg = arg });
+	gosync_once_slow(o, &(struct gosync_once_call){ .fn = fn, .arg = arg },
+			 _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gosync_once_do);
 
@@ -136,6 +148,7 @@ int gosync_once_do_err(struct gosync_once *o, int (*fn)(void *arg), void *arg)
 	if (likely(atomic_read_acquire(&o->done)))
 		return 0;
 	return gosync_once_slow(o, &(struct gosync_once_call){ .fn_err = fn,
-							       .arg = arg });
+							       .arg = arg },
+				_RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gosync_once_do_err);

@@ -103,7 +103,7 @@ void gosync_write_seqlock(struct gosync_seqlock *s) __acquires(s)
 {
 	unsigned long flags;
 
-	gosync_mutex_lock(&s->writer);
+	gosync_mutex_lock_at(&s->writer, _RET_IP_);
 	local_irq_save(flags);
 	s->irq_flags = flags;
 	kcsan_nestable_atomic_begin();

@@ -119,6 +119,7 @@ EXPORT_SYMBOL_GPL(gosync_stat_read);
 /**
  * gosync_stats_reset() - zero every counter except the gauges
  *
+ * The lock profile and the wait histograms are zeroed too.
  * Counts racing with a reset may land on either side of it.
  */
 void gosync_stats_reset(void)
@@ -126,6 +127,7 @@ void gosync_stats_reset(void)
 	unsigned int id;
 	int cpu;
 
+	gosync_profile_reset();
 	for (id = 0; id < GOSYNC_NR_STATS; id++) {
 		if (gosync_stat_info[id].kind == GAUGE)
 			continue;
@@ -251,10 +253,12 @@ int gosync_stats_init(void)
 			    &gosync_stats_fops);
 	debugfs_create_file("reset", 0200, gosync_debugfs_dir, NULL,
 			    &gosync_reset_fops);
+	gosync_profile_init(gosync_debugfs_dir);
 	return 0;
 }
 
 void gosync_stats_exit(void)
 {
 	debugfs_remove_recursive(gosync_debugfs_dir);
+	gosync_profile_exit();
 }

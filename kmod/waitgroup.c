@@ -16,6 +16,7 @@
 
 #include <linux/export.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/sched/debug.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -23,6 +24,7 @@
 
 #include <gosync/waitgroup.h>
 #include "gosync_internal.h"
+#include "gosync_trace.h"
 
 #define GOSYNC_WG_COUNTER_SHIFT	32
 #define GOSYNC_WG_WAITERS_MASK	U32_MAX
@@ -174,7 +176,9 @@ static long gosync_wg_wait_common(struct gosync_waitgroup *wg,
 				  unsigned int task_state, long timeout)
 {
 	struct gosync_sema_waiter waiter;
+	u64 wait_start, waited;
 	s64 old;
+	long ret;
 	int err;
 
 	might_sleep();
@@ -191,11 +195,18 @@ static long gosync_wg_wait_common(struct gosync_waitgroup *wg,
 		}
 	} while (!atomic64_try_cmpxchg(&wg->state, &old, old + 1));
 
+	wait_start = local_clock();
+	trace_gosync_wg_wait_begin(gosync_wg_counter(old));
 	err = gosync_sema_acquire(wg, &wg->sema, &waiter, false, task_state,
 				  &timeout, gosync_wg_may_leave);
 	if (err && !waiter.granted)
-		return err == -ETIMEDOUT ? 0 : err;
-	return max(timeout, 1L);
+		ret = err == -ETIMEDOUT ? 0 : err;
+	else
+		ret = max(timeout, 1L);
+	waited = local_clock() - wait_start;
+	gosync_wait_hist_add(GOSYNC_WAIT_WG, waited);
+	trace_gosync_wg_wait_end(waited, ret);
+	return ret;
 }
 
 /**

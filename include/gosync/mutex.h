@@ -21,9 +21,26 @@
 #include <linux/compiler.h>
 #include <linux/lockdep.h>
 #include <linux/spinlock.h>
+#include <linux/stringify.h>
 #include <linux/types.h>
 
 struct task_struct;
+
+struct gosync_lock_class;
+
+/*
+ * GOSYNC_LOCK_SITE() - the name of a lock class: module, variable and the
+ * place of its definition or initialisation, as one string constant
+ * ("mymod:table_lock@table.c:42"), valid at file and block scope alike.
+ * It names the class's row in debugfs "locks" and its lockdep class.
+ */
+#ifdef __FILE_NAME__
+#define __GOSYNC_FILE __FILE_NAME__
+#else
+#define __GOSYNC_FILE __FILE__
+#endif
+#define GOSYNC_LOCK_SITE(name)						\
+	KBUILD_MODNAME ":" name "@" __GOSYNC_FILE ":" __stringify(__LINE__)
 
 /**
  * struct gosync_mutex - a mutual exclusion lock with Go's fairness rules
@@ -33,6 +50,10 @@ struct task_struct;
  *        gosync parking-table bucket of this mutex
  * @owner: the task holding the mutex, for optimistic spinning only; NULL
  *         when unlocked or while ownership is being handed off
+ * @holder_ip: where the holder locked it: waiters blame their wait on it
+ * @class_name: GOSYNC_LOCK_SITE() of the definition or init call; NULL for
+ *              a mutex that got neither (the "(anonymous)" class)
+ * @class: the debugfs "locks" row, found on first use and kept
  * @dep_map: lockdep's view; a zero @dep_map (no name) means not tracked
  *
  * All fields are private to gosync.
@@ -41,26 +62,37 @@ struct gosync_mutex {
 	atomic_t state;
 	unsigned int sema;
 	struct task_struct *owner;
+	unsigned long holder_ip;
+	const char *class_name;
+	struct gosync_lock_class *class;
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct lockdep_map dep_map;
 #endif
 };
 
-/**
- * DEFINE_GOSYNC_MUTEX() - define and initialise a named, unlocked mutex
- * @mutexname: the variable, also its name for lockdep
- */
+/* Both arguments are the GOSYNC_LOCK_SITE() of the lock. */
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
-#define DEFINE_GOSYNC_MUTEX(mutexname)					\
-	struct gosync_mutex mutexname = {				\
+#define __GOSYNC_MUTEX_INITIALIZER(class_site, lockdep_site)		\
+	{								\
+		.class_name = class_site,				\
 		.dep_map = {						\
-			.name = #mutexname,				\
+			.name = lockdep_site,				\
 			.wait_type_inner = LD_WAIT_SLEEP,		\
 		},							\
 	}
 #else
-#define DEFINE_GOSYNC_MUTEX(mutexname) struct gosync_mutex mutexname = {}
+#define __GOSYNC_MUTEX_INITIALIZER(class_site, lockdep_site)		\
+	{ .class_name = 0 ? lockdep_site : class_site }
 #endif
+
+/**
+ * DEFINE_GOSYNC_MUTEX() - define and initialise a named, unlocked mutex
+ * @mutexname: the variable, also its name for lockdep
+ */
+#define DEFINE_GOSYNC_MUTEX(mutexname)					\
+	struct gosync_mutex mutexname =					\
+		__GOSYNC_MUTEX_INITIALIZER(GOSYNC_LOCK_SITE(#mutexname),	\
+					   GOSYNC_LOCK_SITE(#mutexname))
 
 void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
 			 struct lock_class_key *key);
@@ -76,7 +108,8 @@ void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
 	do {								\
 		static struct lock_class_key __gosync_key;		\
 									\
-		__gosync_mutex_init((m), #m, &__gosync_key);		\
+		__gosync_mutex_init((m), GOSYNC_LOCK_SITE(#m),		\
+				    &__gosync_key);				\
 	} while (0)
 
 void gosync_mutex_lock(struct gosync_mutex *m) __acquires(m);

@@ -30,19 +30,12 @@ struct gosync_once {
 	struct task_struct *runner;
 };
 
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
 #define DEFINE_GOSYNC_ONCE(oncename)					\
-	struct gosync_once oncename = {					\
-		.lock = {						\
-			.dep_map = {					\
-				.name = #oncename,			\
-				.wait_type_inner = LD_WAIT_SLEEP,	\
-			},						\
-		},							\
+	struct gosync_once oncename = {				\
+		.lock =						\
+			__GOSYNC_MUTEX_INITIALIZER(GOSYNC_LOCK_SITE(#oncename), \
+					   GOSYNC_LOCK_SITE(#oncename)), \
 	}
-#else
-#define DEFINE_GOSYNC_ONCE(oncename) struct gosync_once oncename = {}
-#endif
 
 /**
  * gosync_once_init() - initialise a once to "not run", with a lockdep class
@@ -52,7 +45,8 @@ struct gosync_once {
 	do {								\
 		static struct lock_class_key __gosync_key;		\
 									\
-		__gosync_once_init((o), #o, &__gosync_key);		\
+		__gosync_once_init((o), GOSYNC_LOCK_SITE(#o),		\
+				    &__gosync_key);			\
 	} while (0)
 
 void __gosync_once_init(struct gosync_once *o, const char *name,

@@ -40,19 +40,12 @@ struct gosync_seqlock {
 	struct gosync_mutex writer;
 };
 
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
 #define DEFINE_GOSYNC_SEQLOCK(seqname)					\
 	struct gosync_seqlock seqname = {				\
-		.writer = {						\
-			.dep_map = {					\
-				.name = #seqname,			\
-				.wait_type_inner = LD_WAIT_SLEEP,	\
-			},						\
-		},							\
+		.writer =						\
+			__GOSYNC_MUTEX_INITIALIZER(GOSYNC_LOCK_SITE(#seqname), \
+					   GOSYNC_LOCK_SITE(#seqname)), \
 	}
-#else
-#define DEFINE_GOSYNC_SEQLOCK(seqname) struct gosync_seqlock seqname = {}
-#endif
 
 /**
  * gosync_seqlock_init() - initialise a seqlock to idle, with a lockdep class
@@ -62,7 +55,8 @@ struct gosync_seqlock {
 	do {								\
 		static struct lock_class_key __gosync_key;		\
 									\
-		__gosync_seqlock_init((s), #s, &__gosync_key);		\
+		__gosync_seqlock_init((s), GOSYNC_LOCK_SITE(#s),	\
+				      &__gosync_key);			\
 	} while (0)
 
 void __gosync_seqlock_init(struct gosync_seqlock *s, const char *name,

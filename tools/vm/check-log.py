@@ -55,6 +55,8 @@ def main():
     parser.add_argument('--log', required=True)
     parser.add_argument('--kunit-module', action='append', default=[],
                         help='a module whose KUnit suites must all pass')
+    parser.add_argument('--require-trace-events', action='store_true',
+                        help='every gosync trace event must have fired')
     parser.add_argument('--quiet', action='store_true',
                         help='print problems and the closing line only')
     args = parser.parse_args()
@@ -67,6 +69,7 @@ def main():
     excused = 0
     finished = False
     reports = []        # [first line, last line, first few lines]
+    trace_counts = {}
     report = None
 
     for number, line in enumerate(read_lines(args.log), 1):
@@ -77,6 +80,17 @@ def main():
         if body.startswith('gosync-vm: insmod-failed') or \
            body.startswith('gosync-vm: rmmod-failed'):
             problems.append('%s (console line %d)' % (body[11:], number))
+            continue
+        if body.startswith('gosync-vm: trace-events '):
+            _, _, event, count = body.split()
+            trace_counts[event] = int(count)
+            continue
+        if body.startswith('gosync-vm: trace-sample '):
+            if not args.quiet:
+                print('  trace: %s' % body[len('gosync-vm: trace-sample '):])
+            continue
+        if body == 'gosync-vm: trace-enable-failed':
+            problems.append('could not enable the gosync trace events')
             continue
         if body == 'gosync-vm: done':
             finished = True
@@ -156,6 +170,14 @@ def main():
                 problems.append('%s: suite never reported its result' % s.name)
     if not finished:
         problems.append('the VM did not finish (crash, hang or timeout)')
+    if args.require_trace_events and finished:
+        if not trace_counts:
+            problems.append('no gosync trace events were counted')
+        for event, count in sorted(trace_counts.items()):
+            if not args.quiet:
+                print('  trace: %s fired %d times' % (event, count))
+            if count == 0:
+                problems.append('trace event %s never fired' % event)
 
     for problem in problems:
         print('FAIL: %s' % problem)

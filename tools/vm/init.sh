@@ -21,12 +21,35 @@ for ko in /modules/*.ko; do
 	args=$(cat "${ko%.ko}.args")
 	echo "gosync-vm: insmod $name$args"
 	# shellcheck disable=SC2086
-	if insmod "$ko" $args; then
-		loaded="$name $loaded"
-	else
+	if ! insmod "$ko" $args; then
 		echo "gosync-vm: insmod-failed $name"
+	elif [ -f "${ko%.ko}.transient" ]; then
+		# A client that comes and goes before the tests run.
+		rmmod "$name" || echo "gosync-vm: rmmod-failed $name"
+		echo "gosync-vm: unloaded $name"
+	else
+		loaded="$name $loaded"
+	fi
+	# gosync's events exist once gosync.ko is in: trace the whole test run.
+	if [ "$mode" = test ] && [ "$name" = gosync ]; then
+		echo 1 > /sys/kernel/tracing/events/gosync/enable ||
+			echo "gosync-vm: trace-enable-failed"
 	fi
 done
+
+if [ "$mode" = test ]; then
+	echo 0 > /sys/kernel/tracing/events/gosync/enable
+	for event in gosync_mutex_wait_begin gosync_mutex_wait_end \
+		gosync_mutex_starvation gosync_wg_wait_begin gosync_wg_wait_end \
+		gosync_once_slow; do
+		count=$(grep -c " $event: " /sys/kernel/tracing/trace)
+		echo "gosync-vm: trace-events $event $count"
+		grep -m 1 " $event: " /sys/kernel/tracing/trace |
+			sed 's/^.* \(gosync_[a-z_]*: \)/gosync-vm: trace-sample \1/'
+	done
+	echo "== /sys/kernel/debug/gosync/locks"
+	cat /sys/kernel/debug/gosync/locks
+fi
 
 if [ "$mode" = run ] || [ "$mode" = bench ]; then
 	echo "gosync-vm: report begin"

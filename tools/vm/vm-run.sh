@@ -42,8 +42,13 @@ $(grep -E 'error|warning' "$build_log" | tail -n 40)"
 
 modules=("$GOSYNC_ROOT/kmod/gosync.ko")
 kunit_modules=()
+transient=()
 case $mode in
 test)
+	# The demo comes and goes first: its lock profile must outlive it.
+	modules+=("$GOSYNC_ROOT/samples/gosync_demo.ko")
+	transient=(gosync_demo)
+	KMOD_ARGS="gosync_demo.iterations=200 ${KMOD_ARGS:-}"
 	modules+=("$GOSYNC_ROOT/kunit/gosync_kunit.ko")
 	kunit_modules+=(gosync_kunit)
 	for dir in ${EXTRA_KMODS:-}; do
@@ -87,6 +92,9 @@ for ko in "${modules[@]}"; do
 		case $word in "$name".*) args="$args ${word#"$name".}" ;; esac
 	done
 	printf '%s\n' "$args" > "$root/modules/$index-$name.args"
+	for gone in "${transient[@]}"; do
+		[ "$gone" = "$name" ] && touch "$root/modules/$index-$name.transient"
+	done
 	index=$((index + 1))
 done
 cp "$vm_dir/init.sh" "$root/init"
@@ -113,7 +121,7 @@ done
 
 case $mode in
 test)
-	"${check[@]}"
+	"${check[@]}" --require-trace-events
 	;;
 run|bench)
 	# What the workload said, then the counters it left behind.

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gosync's contention profile: debugfs "locks" (one row per lock class)
+ * and "wait_hist" (log2 histograms of sleeping waits).
+ *
+ * A lock class is the place a mutex (or the mutex inside a once or a
+ * seqlock) was defined or initialised, named by GOSYNC_LOCK_SITE(); every
+ * mutex that was neither shares the "(anonymous)" class.  A row is made on
+ * a class's first acquisition and kept until gosync unloads: it copies its
+ * name, and the symbolised holder sites it blames, so it stays readable
+ * after the module that made it is gone.
+ *
+ * Costs: with the "stats" parameter off, nothing (every site sits behind
+ * the same static branch).  With it on, an uncontended lock adds one
+ * per-CPU increment to its class; everything else happens on slow paths.
+ *
+ * Like Go's mutex profile, the wait of a waiter is blamed on the holder it
+ * waited for, by the call site where that holder locked the mutex: the
+ * row's "top holder" is the site responsible for the most waiting.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/hash.h>
+#include <linux/kallsyms.h>
+#include <linux/log2.h>
+#include <linux/percpu.h>
+#include <linux/rculist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/spinlock.h>
+#include <linux/stringhash.h>
+
+#include "gosync_internal.h"
+
+/* How many holder sites a class remembers; the one with most wait is shown. */
+#define GOSYNC_CLASS_HOLDERS	4
+/* Enough for "function+0x1a2/0x3f0 [module]". */
+/* A runaway client must not make gosync eat memory: later classes share. */
+#define GOSYNC_MAX_CLASSES	4096
+#define GOSYNC_CLASS_HASH_BITS	8
+
+struct gosync_holder {
+	unsigned long ip;
+	u64 wait_ns;
+	char site[GOSYNC_SITE_LEN];
+};
+
+struct gosync_lock_class {
+	struct hlist_node node;
+	u64 __percpu *acquired;
+	atomic64_t contended;
+	atomic64_t wait_total_ns;
+	atomic64_t starvation_entered;
+	atomic64_t handoffs;
+	/* Guards wait_max_ns and holders; taken on slow paths only. */
+	spinlock_t lock;
+	u64 wait_max_ns;
+	struct gosync_holder holders[GOSYNC_CLASS_HOLDERS];
+	char name[];
+};
+
+static DEFINE_SPINLOCK(gosync_classes_lock);	/* guards additions */
+static struct hlist_head gosync_classes[1 << GOSYNC_CLASS_HASH_BITS];
+static unsigned int gosync_nr_classes;
+static DEFINE_PER_CPU(u64, gosync_anonymous_acquired);
+static struct gosync_lock_class gosync_anonymous_class = {
+	.lock = __SPIN_LOCK_UNLOCKED(gosync_anonymous_class.lock),
+};
+
+static const char gosync_anonymous_name[] = "(anonymous)";
+
+/* Per-CPU log2 buckets: bucket b counts waits of [2^b, 2^(b+1)) ns. */
+#define GOSYNC_HIST_BUCKETS 64
+struct gosync_wait_hist {
+	u64 count[GOSYNC_NR_WAIT_KINDS][GOSYNC_HIST_BUCKETS];
+};
+
+static DEFINE_PER_CPU(struct gosync_wait_hist, gosync_wait_hist);
+static const char *const gosync_wait_kind_names[GOSYNC_NR_WAIT_KINDS] = {
+	[GOSYNC_WAIT_MUTEX] = "mutex",
+	[GOSYNC_WAIT_WG] = "waitgroup",
+	[GOSYNC_WAIT_ONCE] = "once",
+};
+
+const char *gosync_lock_class_name(const struct gosync_lock_class *class)
+{
+	return class == &gosync_anonymous_class ? gosync_anonymous_name : class->name;
+}
+
+static struct gosync_lock_class *gosync_lock_class_find(const char *name,
+							unsigned int bucket)
+{
+	struct gosync_lock_class *class;
+
+	hlist_for_each_entry_rcu(class, &gosync_classes[bucket], node,
+				 lockdep_is_held(&gosync_classes_lock))
+		if (!strcmp(class->name, name))
+			return class;
+	return NULL;
+}
+
+/**
+ * gosync_lock_class_get() - the row of a lock class, made on first use
+ * @name: GOSYNC_LOCK_SITE() string; NULL for the anonymous class
+ *
+ * Context: any context (allocates with GFP_ATOMIC).
+ * Return: the row; the anonymous row when @name is NULL or no row could be
+ * made.  Never NULL.
+ */
+struct gosync_lock_class *gosync_lock_class_get(const char *name)
+{
+	struct gosync_lock_class *class, *made;
+	unsigned int bucket;
+	unsigned long flags;
+	size_t len;
+
+	if (!name)
+		return &gosync_anonymous_class;
+	bucket = hash_32(full_name_hash(NULL, name, strlen(name)),
+			 GOSYNC_CLASS_HASH_BITS);
+	rcu_read_lock();
+	class = gosync_lock_class_find(name, bucket);
+	rcu_read_unlock();
+	if (class)
+		return class;
+
+	len = strlen(name) + 1;
+	made = kzalloc(struct_size(made, name, len), GFP_ATOMIC | __GFP_NOWARN);
+	if (!made)
+		return &gosync_anonymous_class;
+	made->acquired = alloc_percpu_gfp(u64, GFP_ATOMIC | __GFP_NOWARN);
+	if (!made->acquired) {
+		kfree(made);
+		return &gosync_anonymous_class;
+	}
+	spin_lock_init(&made->lock);
+	memcpy(made->name, name, len);
+
+	spin_lock_irqsave(&gosync_classes_lock, flags);
+	class = gosync_lock_class_find(name, bucket);
+	if (!class && gosync_nr_classes < GOSYNC_MAX_CLASSES) {
+		hlist_add_head_rcu(&made->node, &gosync_classes[bucket]);
+		gosync_nr_classes++;
+		class = made;
+		made = NULL;
+	}
+	spin_unlock_irqrestore(&gosync_classes_lock, flags);
+	if (made) {
+		free_percpu(made->acquired);
+		kfree(made);
+	}
+	return class ?: &gosync_anonymous_class;
+}
+EXPORT_SYMBOL_GPL(gosync_lock_class_get);
+
+void gosync_lock_class_acquired(struct gosync_lock_class *class)
+{
+	this_cpu_inc(*class->acquired);
+}
+
+void gosync_lock_class_contended(struct gosync_lock_class *class)
+{
+	if (static_branch_likely(&gosync_stats_enabled))
+		atomic64_inc(&class->contended);
+}
+
+void gosync_lock_class_starved(struct gosync_lock_class *class)
+{
+	if (static_branch_likely(&gosync_stats_enabled))
+		atomic64_inc(&class->starvation_entered);
+}
+
+void gosync_lock_class_handoff(struct gosync_lock_class *class)
+{
+	if (static_branch_likely(&gosync_stats_enabled))
+		atomic64_inc(&class->handoffs);
+}
+
+/*
+ * A waiter of @class slept @wait_ns for a holder that locked at @holder_ip.
+ * The holder table keeps the sites with the most wait: a new site replaces
+ * the one with the least, inheriting its count (the "space-saving" rule),
+ * so a heavy site is never pushed out by many light ones.
+ */
+void gosync_lock_class_waited(struct gosync_lock_class *class, u64 wait_ns,
+			      unsigned long holder_ip)
+{
+	struct gosync_holder *holder, *least;
+	char site[GOSYNC_SITE_LEN];
+	unsigned long flags;
+	unsigned int i;
+
+	if (!static_branch_likely(&gosync_stats_enabled))
+		return;
+	atomic64_add(wait_ns, &class->wait_total_ns);
+	/* Symbolised now: the holder's module may be gone when the row is read. */
+	if (holder_ip)
+		snprintf(site, sizeof(site), "%pS", (void *)holder_ip);
+	else
+		strscpy(site, "(unknown)", sizeof(site));
+
+	spin_lock_irqsave(&class->lock, flags);
+	class->wait_max_ns = max(class->wait_max_ns, wait_ns);
+	least = &class->holders[0];
+	for (i = 0; i < GOSYNC_CLASS_HOLDERS; i++) {
+		holder = &class->holders[i];
+		if (holder->ip == holder_ip && holder->wait_ns) {
+			holder->wait_ns += wait_ns;
+			goto out;
+		}
+		if (holder->wait_ns < least->wait_ns)
+			least = holder;
+	}
+	least->ip = holder_ip;
+	least->wait_ns += wait_ns;
+	strscpy(least->site, site, sizeof(least->site));
+out:
+	spin_unlock_irqrestore(&class->lock, flags);
+}
+
+/**
+ * gosync_wait_hist_add() - count one sleeping wait in the histogram
+ * @kind: which primitive waited
+ * @wait_ns: how long
+ */
+void gosync_wait_hist_add(enum gosync_wait_kind kind, u64 wait_ns)
+{
+	if (static_branch_likely(&gosync_stats_enabled))
+		this_cpu_inc(gosync_wait_hist.count[kind][wait_ns ? ilog2(wait_ns) : 0]);
+}
+
+static void gosync_lock_row_read(const struct gosync_lock_class *class,
+				 struct gosync_lock_row *row)
+{
+	const struct gosync_holder *top = NULL;
+	unsigned long flags;
+	unsigned int i;
+	int cpu;
+
+	memset(row, 0, sizeof(*row));
+	row->class = class;
+	row->name = gosync_lock_class_name(class);
+	for_each_possible_cpu(cpu)
+		row->acquired += *per_cpu_ptr(class->acquired, cpu);
+	row->contended = atomic64_read(&class->contended);
+	row->wait_total_ns = atomic64_read(&class->wait_total_ns);
+	row->starvation_entered = atomic64_read(&class->starvation_entered);
+	row->handoffs = atomic64_read(&class->handoffs);
+	spin_lock_irqsave((spinlock_t *)&class->lock, flags);
+	row->wait_max_ns = class->wait_max_ns;
+	for (i = 0; i < GOSYNC_CLASS_HOLDERS; i++)
+		if (class->holders[i].wait_ns &&
+		    (!top || class->holders[i].wait_ns > top->wait_ns))
+			top = &class->holders[i];
+	strscpy(row->top_holder, top ? top->site : "-", sizeof(row->top_holder));
+	spin_unlock_irqrestore((spinlock_t *)&class->lock, flags);
+}
+
+/**
+ * gosync_lock_profile_walk() - call @fn with every row of the profile
+ * @fn: returns false to stop; called under rcu_read_lock(), must not sleep
+ * @arg: passed to @fn
+ *
+ * For the KUnit suite; debugfs "locks" shows the same rows.
+ */
+void gosync_lock_profile_walk(bool (*fn)(const struct gosync_lock_row *row,
+					 void *arg),
+			      void *arg)
+{
+	struct gosync_lock_class *class;
+	struct gosync_lock_row row;
+	unsigned int i;
+
+	gosync_lock_row_read(&gosync_anonymous_class, &row);
+	if (!fn(&row, arg))
+		return;
+	rcu_read_lock();
+	for (i = 0; i < ARRAY_SIZE(gosync_classes); i++)
+		hlist_for_each_entry_rcu(class, &gosync_classes[i], node) {
+			gosync_lock_row_read(class, &row);
+			if (!fn(&row, arg))
+				goto out;
+		}
+out:
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_GPL(gosync_lock_profile_walk);
+
+/**
+ * gosync_wait_hist_total() - how many waits of @kind the histogram holds
+ * @kind: the primitive
+ *
+ * Return: the sum over all buckets and CPUs.
+ */
+u64 gosync_wait_hist_total(enum gosync_wait_kind kind)
+{
+	unsigned int bucket;
+	u64 total = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		for (bucket = 0; bucket < GOSYNC_HIST_BUCKETS; bucket++)
+			total += per_cpu(gosync_wait_hist, cpu).count[kind][bucket];
+	return total;
+}
+EXPORT_SYMBOL_GPL(gosync_wait_hist_total);
+
+static int gosync_lock_row_cmp(const void *a, const void *b)
+{
+	const struct gosync_lock_row *x = a, *y = b;
+
+	if (x->wait_total_ns != y->wait_total_ns)
+		return x->wait_total_ns < y->wait_total_ns ? 1 : -1;
+	if (x->acquired != y->acquired)
+		return x->acquired < y->acquired ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static int gosync_locks_show(struct seq_file *file, void *unused)
+{
+	struct gosync_lock_class *class;
+	struct gosync_lock_row *rows;
+	unsigned int nr = 0, capacity, i;
+
+	/* Rows are only ever added: a snapshot of up to the count seen now. */
+	capacity = READ_ONCE(gosync_nr_classes) + 1;
+	rows = kvcalloc(capacity, sizeof(*rows), GFP_KERNEL);
+	if (!rows)
+		return -ENOMEM;
+	gosync_lock_row_read(&gosync_anonymous_class, &rows[nr++]);
+	rcu_read_lock();
+	for (i = 0; i < ARRAY_SIZE(gosync_classes) && nr < capacity; i++)
+		hlist_for_each_entry_rcu(class, &gosync_classes[i], node) {
+			if (nr == capacity)
+				break;
+			gosync_lock_row_read(class, &rows[nr++]);
+		}
+	rcu_read_unlock();
+	sort(rows, nr, sizeof(*rows), gosync_lock_row_cmp, NULL);
+
+	seq_printf(file, "%-48s %12s %10s %15s %13s %8s %8s  %s\n", "# class",
+		   "acquired", "contended", "wait_total_ns", "wait_max_ns",
+		   "starved", "handoffs", "top_holder");
+	for (i = 0; i < nr; i++) {
+		seq_printf(file, "%-48s %12llu %10llu %15llu %13llu %8llu %8llu  %s\n",
+			   rows[i].name, rows[i].acquired,
+			   rows[i].contended, rows[i].wait_total_ns,
+			   rows[i].wait_max_ns, rows[i].starvation_entered,
+			   rows[i].handoffs, rows[i].top_holder);
+	}
+	kvfree(rows);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(gosync_locks);
+
+static int gosync_wait_hist_show(struct seq_file *file, void *unused)
+{
+	unsigned int kind, bucket;
+	u64 count;
+	int cpu;
+
+	seq_puts(file, "# kind       from_ns          to_ns        count\n");
+	for (kind = 0; kind < GOSYNC_NR_WAIT_KINDS; kind++) {
+		for (bucket = 0; bucket < GOSYNC_HIST_BUCKETS; bucket++) {
+			count = 0;
+			for_each_possible_cpu(cpu)
+				count += per_cpu(gosync_wait_hist, cpu).count[kind][bucket];
+			if (!count)
+				continue;
+			seq_printf(file, "%-9s %10llu %14llu %12llu\n",
+				   gosync_wait_kind_names[kind],
+				   bucket ? 1ULL << bucket : 0,
+				   bucket < 63 ? (1ULL << (bucket + 1)) - 1 : U64_MAX,
+				   count);
+		}
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(gosync_wait_hist);
+
+static void gosync_lock_class_reset(struct gosync_lock_class *class)
+{
+	unsigned long flags;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(*per_cpu_ptr(class->acquired, cpu), 0);
+	atomic64_set(&class->contended, 0);
+	atomic64_set(&class->wait_total_ns, 0);
+	atomic64_set(&class->starvation_entered, 0);
+	atomic64_set(&class->handoffs, 0);
+	spin_lock_irqsave(&class->lock, flags);
+	class->wait_max_ns = 0;
+	memset(class->holders, 0, sizeof(class->holders));
+	spin_unlock_irqrestore(&class->lock, flags);
+}
+
+/* Zero every row and histogram; rows themselves stay. */
+void gosync_profile_reset(void)
+{
+	struct gosync_lock_class *class;
+	unsigned int i;
+	int cpu;
+
+	gosync_lock_class_reset(&gosync_anonymous_class);
+	rcu_read_lock();
+	for (i = 0; i < ARRAY_SIZE(gosync_classes); i++)
+		hlist_for_each_entry_rcu(class, &gosync_classes[i], node)
+			gosync_lock_class_reset(class);
+	rcu_read_unlock();
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(&gosync_wait_hist, cpu), 0,
+		       sizeof(struct gosync_wait_hist));
+}
+
+void gosync_profile_init(struct dentry *dir)
+{
+	gosync_anonymous_class.acquired = &gosync_anonymous_acquired;
+	debugfs_create_file("locks", 0400, dir, NULL, &gosync_locks_fops);
+	debugfs_create_file("wait_hist", 0400, dir, NULL, &gosync_wait_hist_fops);
+}
+
+/* At unload, after debugfs is gone and no client remains. */
+void gosync_profile_exit(void)
+{
+	struct gosync_lock_class *class;
+	struct hlist_node *next;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(gosync_classes); i++)
+		hlist_for_each_entry_safe(class, next, &gosync_classes[i], node) {
+			hlist_del(&class->node);
+			free_percpu(class->acquired);
+			kfree(class);
+		}
+}

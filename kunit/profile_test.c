@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite of gosync's contention profile: rows per lock class that
+ * match a known workload exactly and outlive the module that made them,
+ * wait histograms, the trace events, reset and the stats switch.
+ *
+ * Runs first in gosync_kunit (link order), right after the harness loaded
+ * and unloaded the demo client with iterations=200.
+ */
+
+#include <linux/delay.h>
+#include <linux/slab.h>
+#include <linux/tracepoint.h>
+
+#include <gosync/mutex.h>
+
+#include "gosync_test.h"
+#include "gosync_trace.h"
+
+struct row_search {
+	const char *prefix;
+	struct gosync_lock_row row;
+	unsigned int found;
+};
+
+static bool row_search_fn(const struct gosync_lock_row *row, void *arg)
+{
+	struct row_search *search = arg;
+
+	if (strncmp(row->name, search->prefix, strlen(search->prefix)))
+		return true;
+	search->row = *row;
+	search->found++;
+	return true;
+}
+
+static unsigned int profile_find(const char *prefix, struct gosync_lock_row *row)
+{
+	struct row_search *search = kzalloc(sizeof(*search), GFP_KERNEL);
+	unsigned int found;
+
+	if (!search)
+		return 0;
+	search->prefix = prefix;
+	gosync_lock_profile_walk(row_search_fn, search);
+	found = search->found;
+	if (found)
+		*row = search->row;
+	kfree(search);
+	return found;
+}
+
+/* The demo module has been unloaded: its rows and names are still there. */
+static void profile_rows_outlive_their_module(struct kunit *test)
+{
+	struct gosync_lock_row row;
+
+	if (!profile_find("gosync_demo:demo_counter_lock@", &row))
+		kunit_skip(test, "gosync_demo did not run before this suite");
+	KUNIT_EXPECT_EQ(test, profile_find("gosync_demo:demo_counter_lock@", &row), 1);
+	/* Scenario 1 of the demo: 2 workers per CPU x 200 locks. */
+	KUNIT_EXPECT_EQ(test, row.acquired, 2ULL * num_online_cpus() * 200);
+	KUNIT_EXPECT_LE(test, row.contended, row.acquired);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(row.name, "@gosync_demo.c:"));
+	KUNIT_EXPECT_EQ(test, profile_find("gosync_demo:demo_hog_lock@", &row), 1);
+	KUNIT_EXPECT_GT(test, row.acquired, 0);
+	/* Blame went to where the demo's holders locked it, symbolised then. */
+	if (row.wait_total_ns)
+		KUNIT_EXPECT_NOT_NULL(test, strstr(row.top_holder, "[gosync_demo]"));
+	kunit_info(test, "demo hog row: acquired %llu, contended %llu, starved %llu, top holder %s\n",
+		   row.acquired, row.contended, row.starvation_entered,
+		   row.top_holder);
+}
+
+struct profile_ctx {
+	struct gosync_mutex m;
+	unsigned int iterations;
+};
+
+static int profile_thread(void *data, unsigned int index)
+{
+	struct profile_ctx *ctx = data;
+	unsigned int i;
+
+	for (i = 0; i < ctx->iterations; i++) {
+		gosync_mutex_lock(&ctx->m);
+		usleep_range(20, 40);
+		gosync_mutex_unlock(&ctx->m);
+	}
+	return 0;
+}
+
+struct wait_end_probe {
+	const char *class_name;
+	atomic_t fired;
+	atomic_t bad_fields;
+};
+
+static void profile_wait_end_probe(void *data, const struct gosync_mutex *m,
+				   u64 wait_ns, int ret)
+{
+	struct wait_end_probe *probe = data;
+
+	if (m->class_name != probe->class_name)
+		return;
+	atomic_inc(&probe->fired);
+	if (!wait_ns || ret)
+		atomic_inc(&probe->bad_fields);
+}
+
+/*
+ * A known workload on a fresh class: the row's counts equal the workload's
+ * own, and the global counters moved by exactly as much (nothing else
+ * locks a gosync mutex meanwhile).  The trace event fires once per
+ * sleeping wait, with the class and a wait time.
+ */
+static void profile_counts_match_workload(struct kunit *test)
+{
+	struct profile_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct wait_end_probe probe = {};
+	unsigned int nr = gosync_test_nr_threads();
+	u64 contended = gosync_stat_read(GOSYNC_STAT_MUTEX_CONTENDED);
+	u64 waited = gosync_stat_read(GOSYNC_STAT_MUTEX_WAIT_NS_TOTAL);
+	u64 starved = gosync_stat_read(GOSYNC_STAT_MUTEX_STARVATION_ENTERED);
+	u64 handoffs = gosync_stat_read(GOSYNC_STAT_MUTEX_HANDOFFS);
+	u64 hist = gosync_wait_hist_total(GOSYNC_WAIT_MUTEX);
+	struct gosync_lock_row row;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	gosync_mutex_init(&ctx->m);
+	ctx->iterations = 100;
+	probe.class_name = ctx->m.class_name;
+	KUNIT_ASSERT_EQ(test, register_trace_gosync_mutex_wait_end(profile_wait_end_probe,
+								   &probe), 0);
+	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, nr, profile_thread, ctx,
+						      NULL), 0);
+	unregister_trace_gosync_mutex_wait_end(profile_wait_end_probe, &probe);
+	tracepoint_synchronize_unregister();
+
+	KUNIT_ASSERT_EQ(test, profile_find(ctx->m.class_name, &row), 1);
+	KUNIT_EXPECT_EQ(test, row.acquired, (u64)nr * ctx->iterations);
+	KUNIT_EXPECT_EQ(test, row.contended,
+			gosync_test_stat_delta(MUTEX_CONTENDED, contended));
+	KUNIT_EXPECT_EQ(test, row.wait_total_ns,
+			gosync_test_stat_delta(MUTEX_WAIT_NS_TOTAL, waited));
+	KUNIT_EXPECT_EQ(test, row.starvation_entered,
+			gosync_test_stat_delta(MUTEX_STARVATION_ENTERED, starved));
+	KUNIT_EXPECT_EQ(test, row.handoffs,
+			gosync_test_stat_delta(MUTEX_HANDOFFS, handoffs));
+	KUNIT_EXPECT_GT(test, row.contended, 0);
+	KUNIT_EXPECT_GE(test, row.wait_total_ns, row.wait_max_ns);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(row.top_holder, "profile_thread"));
+	/* One histogram entry and one trace event per wait that slept. */
+	KUNIT_EXPECT_GT(test, atomic_read(&probe.fired), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&probe.bad_fields), 0);
+	KUNIT_EXPECT_EQ(test, gosync_wait_hist_total(GOSYNC_WAIT_MUTEX) - hist,
+			(u64)atomic_read(&probe.fired));
+	kunit_info(test, "%s: acquired %llu contended %llu wait %llu ns (max %llu) starved %llu handoffs %llu, top holder %s\n",
+		   row.name, row.acquired, row.contended, row.wait_total_ns,
+		   row.wait_max_ns, row.starvation_entered, row.handoffs,
+		   row.top_holder);
+}
+
+static void profile_reset_and_stats_switch(struct kunit *test)
+{
+	struct profile_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct gosync_lock_row row;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	gosync_mutex_init(&ctx->m);
+	ctx->iterations = 20;
+	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 2, profile_thread, ctx,
+						      NULL), 0);
+	KUNIT_ASSERT_EQ(test, profile_find(ctx->m.class_name, &row), 1);
+	KUNIT_EXPECT_EQ(test, row.acquired, 40);
+
+	KUNIT_EXPECT_EQ(test, gosync_stats_reset_store("1", 1), 1);
+	KUNIT_ASSERT_EQ(test, profile_find(ctx->m.class_name, &row), 1);
+	KUNIT_EXPECT_EQ(test, row.acquired, 0);
+	KUNIT_EXPECT_EQ(test, row.contended, 0);
+	KUNIT_EXPECT_EQ(test, row.wait_total_ns, 0);
+	KUNIT_EXPECT_EQ(test, row.wait_max_ns, 0);
+	KUNIT_EXPECT_STREQ(test, row.top_holder, "-");
+	KUNIT_EXPECT_EQ(test, gosync_wait_hist_total(GOSYNC_WAIT_MUTEX), 0);
+
+	/* Off: not one count anywhere, rows and histograms included. */
+	gosync_stats_set_enabled(false);
+	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, 2, profile_thread, ctx,
+						      NULL), 0);
+	gosync_stats_set_enabled(true);
+	KUNIT_ASSERT_EQ(test, profile_find(ctx->m.class_name, &row), 1);
+	KUNIT_EXPECT_EQ(test, row.acquired, 0);
+	KUNIT_EXPECT_EQ(test, row.contended, 0);
+	KUNIT_EXPECT_EQ(test, gosync_wait_hist_total(GOSYNC_WAIT_MUTEX), 0);
+	KUNIT_EXPECT_EQ(test, gosync_stat_read(GOSYNC_STAT_MUTEX_ACQUIRED), 0);
+}
+
+/* A row keeps its own copy of the name it was made with. */
+static void profile_row_names_are_copies(struct kunit *test)
+{
+	char *name = kunit_kzalloc(test, 64, GFP_KERNEL);
+	struct gosync_mutex m = {};
+	struct gosync_lock_row row;
+
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	strscpy(name, "gosync_kunit:transient_name@profile_test.c:1", 64);
+	m.class_name = name;
+	gosync_mutex_lock(&m);
+	gosync_mutex_unlock(&m);
+	memset(name, 'Z', 63);
+	KUNIT_ASSERT_EQ(test, profile_find("gosync_kunit:transient_name@", &row), 1);
+	KUNIT_EXPECT_STREQ(test, row.name,
+			   "gosync_kunit:transient_name@profile_test.c:1");
+	KUNIT_EXPECT_EQ(test, row.acquired, 1);
+}
+
+static struct kunit_case gosync_profile_cases[] = {
+	KUNIT_CASE(profile_rows_outlive_their_module),
+	KUNIT_CASE(profile_counts_match_workload),
+	KUNIT_CASE(profile_reset_and_stats_switch),
+	KUNIT_CASE(profile_row_names_are_copies),
+	{}
+};
+
+static struct kunit_suite gosync_profile_suite = {
+	.name = "gosync_profile",
+	.test_cases = gosync_profile_cases,
+};
+
+kunit_test_suite(gosync_profile_suite);
