@@ -100,55 +100,45 @@ out:
 }
 
 /**
- * gosync_once_do() - call @fn(@arg) if no call on @o has yet
+ * __gosync_once_do() - the slow path of gosync_once_do()
  * @o: the once
  * @fn: the function
  * @arg: its argument
  *
- * Every caller returns only after @fn has returned, and sees what it
- * wrote.  Calling gosync_once_do() on @o from inside @fn warns once and
- * returns instead of deadlocking.
- *
- * Context: process context; may sleep (waiting for another caller's @fn).
+ * Context: process context; may sleep.
  */
-void gosync_once_do(struct gosync_once *o, void (*fn)(void *arg), void *arg)
+void __gosync_once_do(struct gosync_once *o, void (*fn)(void *arg), void *arg)
 {
 	might_sleep();
 	if (GOSYNC_MISUSE(!o || !fn, GOSYNC_STAT_ONCE_MISUSE,
 			  "%s: NULL once or function\n", __func__))
 		return;
-	if (likely(atomic_read_acquire(&o->done)))
+	if (atomic_read_acquire(&o->done))
 		return;
 	gosync_once_slow(o, &(struct gosync_once_call){ .fn = fn, .arg = arg },
 			 _RET_IP_);
 }
-EXPORT_SYMBOL_GPL(gosync_once_do);
+EXPORT_SYMBOL_GPL(__gosync_once_do);
 
 /**
- * gosync_once_do_err() - call @fn(@arg) until one call returns 0
+ * __gosync_once_do_err() - the slow path of gosync_once_do_err()
  * @o: the once
- * @fn: the function; returns 0 on success or a negative errno
+ * @fn: the function
  * @arg: its argument
  *
- * The once is done only when @fn returned 0.  A failure is returned to the
- * caller that ran @fn and leaves the once not done: callers waiting
- * meanwhile then take turns to run @fn again, until one succeeds.
- *
  * Context: process context; may sleep.
- * Return: 0 once @fn has succeeded (at once, after the first success);
- * @fn's error to the caller whose run failed; -EDEADLK when called from
- * inside @fn; -EINVAL for a NULL argument.
+ * Return: as gosync_once_do_err().
  */
-int gosync_once_do_err(struct gosync_once *o, int (*fn)(void *arg), void *arg)
+int __gosync_once_do_err(struct gosync_once *o, int (*fn)(void *arg), void *arg)
 {
 	might_sleep();
 	if (GOSYNC_MISUSE(!o || !fn, GOSYNC_STAT_ONCE_MISUSE,
 			  "%s: NULL once or function\n", __func__))
 		return -EINVAL;
-	if (likely(atomic_read_acquire(&o->done)))
+	if (atomic_read_acquire(&o->done))
 		return 0;
 	return gosync_once_slow(o, &(struct gosync_once_call){ .fn_err = fn,
 							       .arg = arg },
 				_RET_IP_);
 }
-EXPORT_SYMBOL_GPL(gosync_once_do_err);
+EXPORT_SYMBOL_GPL(__gosync_once_do_err);

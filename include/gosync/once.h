@@ -51,9 +51,54 @@ struct gosync_once {
 
 void __gosync_once_init(struct gosync_once *o, const char *name,
 			struct lock_class_key *key);
-void gosync_once_do(struct gosync_once *o, void (*fn)(void *arg), void *arg);
-int __must_check gosync_once_do_err(struct gosync_once *o,
-				    int (*fn)(void *arg), void *arg);
+void __gosync_once_do(struct gosync_once *o, void (*fn)(void *arg), void *arg);
+int __gosync_once_do_err(struct gosync_once *o, int (*fn)(void *arg), void *arg);
 bool gosync_once_done(const struct gosync_once *o);
+
+/**
+ * gosync_once_do() - call @fn(@arg) if no call on @o has yet
+ * @o: the once
+ * @fn: the function
+ * @arg: its argument
+ *
+ * Every caller returns only after @fn has returned, and sees what it
+ * wrote.  Once done, this is one acquire load, inline.  Calling
+ * gosync_once_do() on @o from inside @fn warns once and returns instead of
+ * deadlocking.
+ *
+ * Context: process context; may sleep (waiting for another caller's @fn).
+ */
+static inline void gosync_once_do(struct gosync_once *o,
+				  void (*fn)(void *arg), void *arg)
+{
+	/* Pairs with the release that publishes "done" after @fn returned. */
+	if (likely(o && atomic_read_acquire(&o->done)))
+		return;
+	__gosync_once_do(o, fn, arg);
+}
+
+/**
+ * gosync_once_do_err() - call @fn(@arg) until one call returns 0
+ * @o: the once
+ * @fn: the function; returns 0 on success or a negative errno
+ * @arg: its argument
+ *
+ * The once is done only when @fn returned 0.  A failure is returned to the
+ * caller that ran @fn and leaves the once not done: callers waiting
+ * meanwhile then take turns to run @fn again, until one succeeds.
+ *
+ * Context: process context; may sleep.
+ * Return: 0 once @fn has succeeded (at once, after the first success);
+ * @fn's error to the caller whose run failed; -EDEADLK when called from
+ * inside @fn; -EINVAL for a NULL argument.
+ */
+static inline int __must_check gosync_once_do_err(struct gosync_once *o,
+						  int (*fn)(void *arg),
+						  void *arg)
+{
+	if (likely(o && atomic_read_acquire(&o->done)))
+		return 0;
+	return __gosync_once_do_err(o, fn, arg);
+}
 
 #endif /* _GOSYNC_ONCE_H */
