@@ -185,8 +185,9 @@ static inline unsigned int gosync_mutex_waiters(int state)
 	return (unsigned int)state >> GOSYNC_MUTEX_WAITER_SHIFT;
 }
 
-/* Map hash mask; only tests narrow it. */
+/* Map hash mask and allocation budget; only tests change them. */
 extern u64 gosync_map_hash_mask;
+extern atomic_t gosync_map_alloc_budget;
 
 /* Module parameter starvation_threshold_ns; tests change it too. */
 extern unsigned long gosync_starvation_threshold_ns;

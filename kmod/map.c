@@ -163,6 +163,21 @@ static u64 gosync_map_hash(const struct gosync_map_root *root, const void *key,
 	return siphash(key, len, &root->seed) & READ_ONCE(gosync_map_hash_mask);
 }
 
+/*
+ * Allocations the map may still make before they fail; -1 is no limit.
+ * Only the KUnit suite sets it, to prove that a failure changes nothing.
+ */
+atomic_t gosync_map_alloc_budget = ATOMIC_INIT(-1);
+EXPORT_SYMBOL_GPL(gosync_map_alloc_budget);
+
+static void *gosync_map_alloc(struct gosync_map *m, size_t size)
+{
+	if (unlikely(atomic_read(&gosync_map_alloc_budget) != -1) &&
+	    atomic_dec_if_positive(&gosync_map_alloc_budget) < 0)
+		return NULL;
+	return kmalloc(size, gosync_map_gfp(m));
+}
+
 static void gosync_map_teardown_work(struct work_struct *work);
 
 /*
@@ -173,7 +188,7 @@ static int gosync_map_make_root(struct gosync_map *m)
 {
 	struct gosync_map_root *root;
 
-	root = kmalloc(sizeof(*root), gosync_map_gfp(m));
+	root = gosync_map_alloc(m, sizeof(*root));
 	if (!root) {
 		gosync_stat_inc(GOSYNC_STAT_MAP_ALLOC_FAIL);
 		return -ENOMEM;
@@ -460,12 +475,10 @@ static int gosync_map_apply(struct gosync_map *m, struct gosync_map_update *u,
 /* Allocate what @u may need; on failure nothing has changed. */
 static int gosync_map_prepare(struct gosync_map *m, struct gosync_map_update *u)
 {
-	gfp_t gfp = gosync_map_gfp(m);
-
 	if (!u->new_entry && (u->op == GOSYNC_MAP_LOAD_OR_STORE ||
 			      u->op == GOSYNC_MAP_SWAP ||
 			      u->op == GOSYNC_MAP_COMPARE_AND_SWAP)) {
-		u->new_entry = kmalloc(gosync_map_entry_size(u->len), gfp);
+		u->new_entry = gosync_map_alloc(m, gosync_map_entry_size(u->len));
 		if (!u->new_entry)
 			goto fail;
 		gosync_stat_add(GOSYNC_STAT_MAP_BYTES, gosync_map_entry_size(u->len));
@@ -477,7 +490,7 @@ static int gosync_map_prepare(struct gosync_map *m, struct gosync_map_update *u)
 		memcpy(u->new_entry->key, u->key, u->len);
 	}
 	while (u->nr_spare < u->nodes_needed) {
-		u->spare[u->nr_spare] = kmalloc(sizeof(*u->spare[0]), gfp);
+		u->spare[u->nr_spare] = gosync_map_alloc(m, sizeof(*u->spare[0]));
 		if (!u->spare[u->nr_spare])
 			goto fail;
 		u->nr_spare++;

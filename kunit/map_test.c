@@ -454,10 +454,86 @@ static void map_bad_input(struct kunit *test)
 	gosync_map_destroy(m);
 }
 
+struct map_snapshot {
+	unsigned int keys;
+	unsigned long value_sum;
+};
+
+static bool map_snapshot_fn(const void *key, size_t len, void *value, void *arg)
+{
+	struct map_snapshot *snap = arg;
+
+	snap->keys++;
+	snap->value_sum += (unsigned long)value * len;
+	return true;
+}
+
+/*
+ * Every allocation a write makes is made before it changes anything: fail
+ * the first, second, ... allocation of each kind of write and the map must
+ * be exactly as it was.  Narrowed hashes make inserts need deep expansions
+ * (several nodes), the case where a late failure could lose an entry.
+ */
+static void map_failed_allocation_changes_nothing(struct kunit *test)
+{
+	struct gosync_map *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	struct map_snapshot before = {}, after;
+	u64 fails = gosync_stat_read(GOSYNC_STAT_MAP_ALLOC_FAIL);
+	unsigned int i, budget, refused = 0;
+	u8 key[256];
+	size_t len;
+	void *got;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	WRITE_ONCE(gosync_map_hash_mask, 0xff00000000000003ULL);
+	for (i = 0; i < 40; i++) {
+		len = map_test_key(i, key, sizeof(key));
+		KUNIT_ASSERT_EQ(test, gosync_map_store(m, key, len, map_test_value(i)), 0);
+	}
+	gosync_map_range(m, map_snapshot_fn, &before);
+	for (i = 40; i < 80; i++) {
+		len = map_test_key(i, key, sizeof(key));
+		for (budget = 0; budget < 3; budget++) {
+			atomic_set(&gosync_map_alloc_budget, budget);
+			if (gosync_map_store(m, key, len, map_test_value(i)) == -ENOMEM) {
+				refused++;
+				KUNIT_EXPECT_FALSE(test, gosync_map_load(m, key, len, &got));
+			} else {
+				/* Enough memory this time: undo it. */
+				KUNIT_EXPECT_TRUE(test, gosync_map_delete(m, key, len));
+			}
+			atomic_set(&gosync_map_alloc_budget, -1);
+			memset(&after, 0, sizeof(after));
+			gosync_map_range(m, map_snapshot_fn, &after);
+			KUNIT_EXPECT_EQ(test, after.keys, before.keys);
+			KUNIT_EXPECT_EQ(test, after.value_sum, before.value_sum);
+			KUNIT_EXPECT_EQ(test, gosync_map_len(m), 40);
+		}
+		/* Replacing an existing key fails the same way. */
+		len = map_test_key(i - 40, key, sizeof(key));
+		atomic_set(&gosync_map_alloc_budget, 0);
+		KUNIT_EXPECT_EQ(test, gosync_map_swap(m, key, len, map_test_value(999), &got),
+				-ENOMEM);
+		KUNIT_EXPECT_FALSE(test, gosync_map_compare_and_swap(m, key, len,
+								     map_test_value(i - 40),
+								     map_test_value(999)));
+		atomic_set(&gosync_map_alloc_budget, -1);
+		KUNIT_EXPECT_TRUE(test, gosync_map_load(m, key, len, &got));
+		KUNIT_EXPECT_PTR_EQ(test, got, map_test_value(i - 40));
+	}
+	gosync_map_destroy(m);
+	WRITE_ONCE(gosync_map_hash_mask, U64_MAX);
+	KUNIT_EXPECT_GT(test, refused, 40);
+	KUNIT_EXPECT_GE(test, gosync_test_stat_delta(MAP_ALLOC_FAIL, fails), (u64)refused);
+	kunit_info(test, "%u writes refused for lack of memory, map unchanged each time\n",
+		   refused);
+}
+
 static struct kunit_case gosync_map_cases[] = {
 	KUNIT_CASE_PARAM(map_model_check, map_test_mask_gen_params),
 	KUNIT_CASE_SLOW(map_concurrent_readers_and_writers),
 	KUNIT_CASE_SLOW(map_growth_and_memory),
+	KUNIT_CASE(map_failed_allocation_changes_nothing),
 	KUNIT_CASE(map_bad_input),
 	{}
 };

@@ -36,7 +36,7 @@ struct gosync_waitgroup {
 #define DEFINE_GOSYNC_WAITGROUP(wgname) struct gosync_waitgroup wgname = {}
 
 void gosync_wg_init(struct gosync_waitgroup *wg);
-int __must_check gosync_wg_add(struct gosync_waitgroup *wg, int delta);
+int gosync_wg_add(struct gosync_waitgroup *wg, int delta);
 void gosync_wg_done(struct gosync_waitgroup *wg);
 void gosync_wg_wait(struct gosync_waitgroup *wg);
 int __must_check gosync_wg_wait_killable(struct gosync_waitgroup *wg);
