@@ -9,7 +9,8 @@
 #include <linux/jump_label.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
-#include <linux/wait.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
 
 #include <gosync/mutex.h>
 
@@ -81,8 +82,6 @@ void gosync_stats_set_enabled(bool enable);
 ssize_t gosync_stats_reset_store(const char *buf, size_t count);
 const char *gosync_stat_name(enum gosync_stat id);
 
-struct dentry *gosync_debugfs_root(void);
-
 /* The contention profile (kmod/profile.c): debugfs "locks" and "wait_hist". */
 enum gosync_wait_kind {
 	GOSYNC_WAIT_MUTEX,
@@ -91,18 +90,59 @@ enum gosync_wait_kind {
 	GOSYNC_NR_WAIT_KINDS
 };
 
-struct gosync_lock_class;
+/* Enough for "function+0x1a2/0x3f0 [module]". */
+#define GOSYNC_SITE_LEN 96
+/* How many holder sites a class remembers; the one with most wait is shown. */
+#define GOSYNC_CLASS_HOLDERS 4
+
+struct gosync_holder {
+	unsigned long ip;
+	u64 wait_ns;
+	char site[GOSYNC_SITE_LEN];
+};
+
+struct gosync_lock_class {
+	struct hlist_node node;
+	u64 __percpu *acquired;
+	atomic64_t contended;
+	atomic64_t wait_total_ns;
+	atomic64_t starvation_entered;
+	atomic64_t handoffs;
+	/* Guards wait_max_ns and holders; taken on slow paths only. */
+	spinlock_t lock;
+	u64 wait_max_ns;
+	struct gosync_holder holders[GOSYNC_CLASS_HOLDERS];
+	char name[];
+};
+
+/*
+ * Callers count into a row only while the "stats" static branch is on, so
+ * that turning counting off leaves rows, like every counter, untouched.
+ */
 struct gosync_lock_class *gosync_lock_class_get(const char *name);
 const char *gosync_lock_class_name(const struct gosync_lock_class *class);
-void gosync_lock_class_acquired(struct gosync_lock_class *class);
-void gosync_lock_class_contended(struct gosync_lock_class *class);
-void gosync_lock_class_starved(struct gosync_lock_class *class);
-void gosync_lock_class_handoff(struct gosync_lock_class *class);
 void gosync_lock_class_waited(struct gosync_lock_class *class, u64 wait_ns,
 			      unsigned long holder_ip);
 
-/* Enough for "function+0x1a2/0x3f0 [module]". */
-#define GOSYNC_SITE_LEN 96
+static inline void gosync_lock_class_acquired(struct gosync_lock_class *class)
+{
+	this_cpu_inc(*class->acquired);
+}
+
+static inline void gosync_lock_class_contended(struct gosync_lock_class *class)
+{
+	atomic64_inc(&class->contended);
+}
+
+static inline void gosync_lock_class_starved(struct gosync_lock_class *class)
+{
+	atomic64_inc(&class->starvation_entered);
+}
+
+static inline void gosync_lock_class_handoff(struct gosync_lock_class *class)
+{
+	atomic64_inc(&class->handoffs);
+}
 
 /* One row of debugfs "locks", as read. */
 struct gosync_lock_row {
@@ -121,22 +161,19 @@ u64 gosync_wait_hist_total(enum gosync_wait_kind kind);
 void gosync_mutex_lock_at(struct gosync_mutex *m, unsigned long ip)
 	__acquires(m);
 void gosync_profile_reset(void);
+struct dentry;
 void gosync_profile_init(struct dentry *dir);
 void gosync_profile_exit(void);
 int gosync_stats_init(void);
 void gosync_stats_exit(void);
 
 /*
- * The parking table: waiters of every gosync object sleep on one of a
- * fixed set of queues chosen by hashing the object's address, so that an
- * object needs no list head of its own and its zero value is valid.
- */
-wait_queue_head_t *gosync_wait_queue(const void *object);
-
-/*
- * A counting semaphore whose count lives in the object it serves and whose
- * sleepers live in the parking table; the primitive behind the mutex's
- * wait queue, after the runtime semaphore of Go's sync.Mutex.
+ * The parking table (kmod/wait.c): waiters of every gosync object sleep in
+ * one of a fixed set of buckets chosen by hashing the object's address, so
+ * that an object needs no list head of its own and its zero value is valid.
+ * On it, a counting semaphore whose count lives in the object it serves:
+ * the primitive behind the mutex's and the waitgroup's waits, after the
+ * runtime semaphore of Go's sync.Mutex.
  */
 struct gosync_sema_waiter {
 	struct list_head node;
@@ -188,6 +225,28 @@ static inline unsigned int gosync_mutex_waiters(int state)
 /* Map hash mask and allocation budget; only tests change them. */
 extern u64 gosync_map_hash_mask;
 extern atomic_t gosync_map_alloc_budget;
+
+/*
+ * The gosync waitgroup state word, Go's layout: the counter (signed) in the
+ * high 32 bits, the sleeping waiters in the low 32.
+ */
+#define GOSYNC_WG_COUNTER_SHIFT	32
+#define GOSYNC_WG_WAITERS_MASK	U32_MAX
+
+static inline s32 gosync_wg_counter(s64 state)
+{
+	return (s32)(state >> GOSYNC_WG_COUNTER_SHIFT);
+}
+
+static inline u32 gosync_wg_waiters(s64 state)
+{
+	return (u32)(state & GOSYNC_WG_WAITERS_MASK);
+}
+
+static inline s64 gosync_wg_state(s32 counter, u32 waiters)
+{
+	return (s64)((u64)(u32)counter << GOSYNC_WG_COUNTER_SHIFT | waiters);
+}
 
 /* Module parameter starvation_threshold_ns; tests change it too. */
 extern unsigned long gosync_starvation_threshold_ns;

@@ -206,6 +206,14 @@ static int gosync_map_make_root(struct gosync_map *m)
 	return 0;
 }
 
+/* The hash first: most entries on a chain walk differ there. */
+static bool gosync_map_entry_is(const struct gosync_map_entry *entry, u64 hash,
+				const void *key, size_t len)
+{
+	return entry->hash == hash && entry->len == len &&
+	       !memcmp(entry->key, key, len);
+}
+
 static struct gosync_map_entry *gosync_map_chain_find(void *child, u64 hash,
 						      const void *key, size_t len)
 {
@@ -215,8 +223,7 @@ static struct gosync_map_entry *gosync_map_chain_find(void *child, u64 hash,
 		return NULL;
 	for (entry = gosync_map_to_entry(child); entry;
 	     entry = rcu_dereference(entry->overflow))
-		if (entry->hash == hash && entry->len == len &&
-		    !memcmp(entry->key, key, len))
+		if (gosync_map_entry_is(entry, hash, key, len))
 			return entry;
 	return NULL;
 }
@@ -397,8 +404,7 @@ static int gosync_map_apply(struct gosync_map *m, struct gosync_map_update *u,
 	/* Find the key's entry and the link that points at it. */
 	link = NULL;
 	entry = head;
-	while (entry && !(entry->hash == u->hash && entry->len == u->len &&
-			  !memcmp(entry->key, u->key, u->len))) {
+	while (entry && !gosync_map_entry_is(entry, u->hash, u->key, u->len)) {
 		link = &entry->overflow;
 		entry = rcu_dereference_protected(entry->overflow,
 						  lockdep_is_held(&node->lock));

@@ -107,16 +107,24 @@ static struct gosync_lock_class *gosync_mutex_class(struct gosync_mutex *m)
 	return class;
 }
 
+/*
+ * Count into the profile row of @m, when counting is on: the row is not
+ * even looked up (or made) while the "stats" parameter is N.
+ */
+#define gosync_mutex_profile(m, op, ...)				\
+	do {								\
+		if (static_branch_likely(&gosync_stats_enabled))	\
+			op(gosync_mutex_class(m), ##__VA_ARGS__);	\
+	} while (0)
+
 /* Every successful lock: who holds it, from where, and the counts. */
 static __always_inline void gosync_mutex_acquired(struct gosync_mutex *m,
 						  unsigned long ip)
 {
 	WRITE_ONCE(m->owner, current);
 	WRITE_ONCE(m->holder_ip, ip);
-	if (static_branch_likely(&gosync_stats_enabled)) {
-		this_cpu_inc(gosync_stat_cpu.count[GOSYNC_STAT_MUTEX_ACQUIRED]);
-		gosync_lock_class_acquired(gosync_mutex_class(m));
-	}
+	gosync_stat_inc(GOSYNC_STAT_MUTEX_ACQUIRED);
+	gosync_mutex_profile(m, gosync_lock_class_acquired);
 }
 
 /**
@@ -215,7 +223,7 @@ static void gosync_mutex_note_mode(struct gosync_mutex *m, int old, int new)
 		trace_gosync_mutex_starvation(m, false);
 	} else if (!(old & GOSYNC_MUTEX_STARVING) && (new & GOSYNC_MUTEX_STARVING)) {
 		gosync_stat_inc(GOSYNC_STAT_MUTEX_STARVATION_ENTERED);
-		gosync_lock_class_starved(gosync_mutex_class(m));
+		gosync_mutex_profile(m, gosync_lock_class_starved);
 		trace_gosync_mutex_starvation(m, true);
 	}
 }
@@ -224,7 +232,7 @@ static void gosync_mutex_note_mode(struct gosync_mutex *m, int old, int new)
 static void gosync_mutex_hand_off(struct gosync_mutex *m)
 {
 	gosync_stat_inc(GOSYNC_STAT_MUTEX_HANDOFFS);
-	gosync_lock_class_handoff(gosync_mutex_class(m));
+	gosync_mutex_profile(m, gosync_lock_class_handoff);
 	gosync_sema_release(m, &m->sema, 1, true);
 }
 
@@ -308,7 +316,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 	int new, err = 0;
 
 	gosync_stat_inc(GOSYNC_STAT_MUTEX_CONTENDED);
-	gosync_lock_class_contended(gosync_mutex_class(m));
+	gosync_mutex_profile(m, gosync_lock_class_contended);
 	for (;;) {
 		if (gosync_mutex_can_spin(m, old, spin_round)) {
 			/* Tell unlock not to wake a sleeper: we are about to take it. */
@@ -379,11 +387,9 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 
 			WARN_ON_ONCE(old & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_WOKEN) ||
 				     !gosync_mutex_waiters(old));
-			if (!starving || gosync_mutex_waiters(old) == 1) {
+			if (!starving || gosync_mutex_waiters(old) == 1)
 				delta -= GOSYNC_MUTEX_STARVING;
-				gosync_stat_inc(GOSYNC_STAT_MUTEX_STARVATION_LEFT);
-				trace_gosync_mutex_starvation(m, false);
-			}
+			gosync_mutex_note_mode(m, old, old + delta);
 			atomic_add(delta, &m->state);
 			break;
 		}
@@ -396,7 +402,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 		waited = local_clock() - wait_start;
 		gosync_stat_add(GOSYNC_STAT_MUTEX_WAIT_NS_TOTAL, waited);
 		gosync_stat_max(GOSYNC_STAT_MUTEX_WAIT_NS_MAX, waited);
-		gosync_lock_class_waited(gosync_mutex_class(m), waited, blamed_ip);
+		gosync_mutex_profile(m, gosync_lock_class_waited, waited, blamed_ip);
 		gosync_wait_hist_add(GOSYNC_WAIT_MUTEX, waited);
 		trace_contention_end(m, err);
 		trace_gosync_mutex_wait_end(m, waited, err);

@@ -99,6 +99,24 @@ out:
 	return err;
 }
 
+/*
+ * Both flavours: the checks the inline fast path leaves out, then the
+ * serialised run.  @ip is the client's call site, for the lock profile.
+ */
+static int gosync_once_enter(struct gosync_once *o,
+			     const struct gosync_once_call *call,
+			     unsigned long ip)
+{
+	might_sleep();
+	if (GOSYNC_MISUSE(!o || !(call->fn || call->fn_err),
+			  GOSYNC_STAT_ONCE_MISUSE,
+			  "once: NULL once or function\n"))
+		return -EINVAL;
+	if (atomic_read_acquire(&o->done))
+		return 0;
+	return gosync_once_slow(o, call, ip);
+}
+
 /**
  * __gosync_once_do() - the slow path of gosync_once_do()
  * @o: the once
@@ -109,14 +127,8 @@ out:
  */
 void __gosync_once_do(struct gosync_once *o, void (*fn)(void *arg), void *arg)
 {
-	might_sleep();
-	if (GOSYNC_MISUSE(!o || !fn, GOSYNC_STAT_ONCE_MISUSE,
-			  "%s: NULL once or function\n", __func__))
-		return;
-	if (atomic_read_acquire(&o->done))
-		return;
-	gosync_once_slow(o, &(struct gosync_once_call){ .fn = fn, .arg = arg },
-			 _RET_IP_);
+	gosync_once_enter(o, &(struct gosync_once_call){ .fn = fn, .arg = arg },
+			  _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(__gosync_once_do);
 
@@ -131,14 +143,8 @@ EXPORT_SYMBOL_GPL(__gosync_once_do);
  */
 int __gosync_once_do_err(struct gosync_once *o, int (*fn)(void *arg), void *arg)
 {
-	might_sleep();
-	if (GOSYNC_MISUSE(!o || !fn, GOSYNC_STAT_ONCE_MISUSE,
-			  "%s: NULL once or function\n", __func__))
-		return -EINVAL;
-	if (atomic_read_acquire(&o->done))
-		return 0;
-	return gosync_once_slow(o, &(struct gosync_once_call){ .fn_err = fn,
-							       .arg = arg },
-				_RET_IP_);
+	return gosync_once_enter(o, &(struct gosync_once_call){ .fn_err = fn,
+								.arg = arg },
+				 _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(__gosync_once_do_err);

@@ -10,9 +10,10 @@
  * name, and the symbolised holder sites it blames, so it stays readable
  * after the module that made it is gone.
  *
- * Costs: with the "stats" parameter off, nothing (every site sits behind
- * the same static branch).  With it on, an uncontended lock adds one
- * per-CPU increment to its class; everything else happens on slow paths.
+ * Costs: with the "stats" parameter off, nothing (the callers test the
+ * same static branch as every counter before they touch a row).  With it
+ * on, an uncontended lock adds one per-CPU increment to its class;
+ * everything else happens on slow paths.
  *
  * Like Go's mutex profile, the wait of a waiter is blamed on the holder it
  * waited for, by the call site where that holder locked the mutex: the
@@ -33,32 +34,10 @@
 
 #include "gosync_internal.h"
 
-/* How many holder sites a class remembers; the one with most wait is shown. */
-#define GOSYNC_CLASS_HOLDERS	4
 /* Enough for "function+0x1a2/0x3f0 [module]". */
 /* A runaway client must not make gosync eat memory: later classes share. */
 #define GOSYNC_MAX_CLASSES	4096
 #define GOSYNC_CLASS_HASH_BITS	8
-
-struct gosync_holder {
-	unsigned long ip;
-	u64 wait_ns;
-	char site[GOSYNC_SITE_LEN];
-};
-
-struct gosync_lock_class {
-	struct hlist_node node;
-	u64 __percpu *acquired;
-	atomic64_t contended;
-	atomic64_t wait_total_ns;
-	atomic64_t starvation_entered;
-	atomic64_t handoffs;
-	/* Guards wait_max_ns and holders; taken on slow paths only. */
-	spinlock_t lock;
-	u64 wait_max_ns;
-	struct gosync_holder holders[GOSYNC_CLASS_HOLDERS];
-	char name[];
-};
 
 static DEFINE_SPINLOCK(gosync_classes_lock);	/* guards additions */
 static struct hlist_head gosync_classes[1 << GOSYNC_CLASS_HASH_BITS];
@@ -154,29 +133,6 @@ struct gosync_lock_class *gosync_lock_class_get(const char *name)
 }
 EXPORT_SYMBOL_GPL(gosync_lock_class_get);
 
-void gosync_lock_class_acquired(struct gosync_lock_class *class)
-{
-	this_cpu_inc(*class->acquired);
-}
-
-void gosync_lock_class_contended(struct gosync_lock_class *class)
-{
-	if (static_branch_likely(&gosync_stats_enabled))
-		atomic64_inc(&class->contended);
-}
-
-void gosync_lock_class_starved(struct gosync_lock_class *class)
-{
-	if (static_branch_likely(&gosync_stats_enabled))
-		atomic64_inc(&class->starvation_entered);
-}
-
-void gosync_lock_class_handoff(struct gosync_lock_class *class)
-{
-	if (static_branch_likely(&gosync_stats_enabled))
-		atomic64_inc(&class->handoffs);
-}
-
 /*
  * A waiter of @class slept @wait_ns for a holder that locked at @holder_ip.
  * The holder table keeps the sites with the most wait: a new site replaces
@@ -191,8 +147,6 @@ void gosync_lock_class_waited(struct gosync_lock_class *class, u64 wait_ns,
 	unsigned long flags;
 	unsigned int i;
 
-	if (!static_branch_likely(&gosync_stats_enabled))
-		return;
 	atomic64_add(wait_ns, &class->wait_total_ns);
 	/* Symbolised now: the holder's module may be gone when the row is read. */
 	if (holder_ip)

@@ -235,17 +235,6 @@ static const struct kernel_param_ops gosync_stats_param_ops = {
 module_param_cb(stats, &gosync_stats_param_ops, NULL, 0644);
 MODULE_PARM_DESC(stats, "Count events for debugfs (Y); N patches counting out of every path");
 
-/**
- * gosync_debugfs_root() - gosync's debugfs directory, for other gosync files
- *
- * Return: the directory, or an error pointer when debugfs is unavailable
- * (debugfs calls accept it and do nothing).
- */
-struct dentry *gosync_debugfs_root(void)
-{
-	return gosync_debugfs_dir;
-}
-
 int gosync_stats_init(void)
 {
 	gosync_debugfs_dir = debugfs_create_dir("gosync", NULL);

@@ -15,7 +15,6 @@
 #include <linux/hash.h>
 #include <linux/sched/signal.h>
 #include <linux/spinlock.h>
-#include <linux/wait.h>
 
 #include "gosync_internal.h"
 
@@ -24,11 +23,10 @@
 
 struct gosync_park_bucket {
 	/*
-	 * queue.lock protects sema_waiters too: one lock per bucket, taken
-	 * with interrupts disabled because waitgroup wakeups may come from
-	 * interrupt context through the same queue.
+	 * Guards sema_waiters; taken with interrupts disabled because a
+	 * waitgroup's done() may release its waiters from interrupt context.
 	 */
-	wait_queue_head_t queue;
+	spinlock_t lock;
 	struct list_head sema_waiters;
 } ____cacheline_aligned_in_smp;
 
@@ -39,17 +37,12 @@ static struct gosync_park_bucket *gosync_park_bucket(const void *object)
 	return &gosync_park_table[hash_ptr((void *)object, GOSYNC_PARK_BITS)];
 }
 
-wait_queue_head_t *gosync_wait_queue(const void *object)
-{
-	return &gosync_park_bucket(object)->queue;
-}
-
 int gosync_wait_init(void)
 {
 	unsigned int i;
 
 	for (i = 0; i < GOSYNC_PARK_BUCKETS; i++) {
-		init_waitqueue_head(&gosync_park_table[i].queue);
+		spin_lock_init(&gosync_park_table[i].lock);
 		INIT_LIST_HEAD(&gosync_park_table[i].sema_waiters);
 	}
 	return 0;
@@ -90,7 +83,7 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 	waiter->granted = false;
 	waiter->handoff = false;
 
-	spin_lock_irq(&bucket->queue.lock);
+	spin_lock_irq(&bucket->lock);
 	if (*count) {
 		(*count)--;
 		waiter->granted = true;
@@ -114,9 +107,9 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 			break;
 		}
 		set_current_state(state);
-		spin_unlock_irq(&bucket->queue.lock);
+		spin_unlock_irq(&bucket->lock);
 		*timeout = schedule_timeout(*timeout);
-		spin_lock_irq(&bucket->queue.lock);
+		spin_lock_irq(&bucket->lock);
 	}
 
 	if (may_leave(object)) {
@@ -131,13 +124,13 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 	 */
 	while (!waiter->granted) {
 		set_current_state(TASK_UNINTERRUPTIBLE);
-		spin_unlock_irq(&bucket->queue.lock);
+		spin_unlock_irq(&bucket->lock);
 		schedule();
-		spin_lock_irq(&bucket->queue.lock);
+		spin_lock_irq(&bucket->lock);
 	}
 out_unlock:
 	__set_current_state(TASK_RUNNING);
-	spin_unlock_irq(&bucket->queue.lock);
+	spin_unlock_irq(&bucket->lock);
 	return err;
 }
 
@@ -159,7 +152,7 @@ void gosync_sema_release(const void *object, unsigned int *count,
 	struct gosync_sema_waiter *waiter, *next;
 	unsigned long flags;
 
-	spin_lock_irqsave(&bucket->queue.lock, flags);
+	spin_lock_irqsave(&bucket->lock, flags);
 	list_for_each_entry_safe(waiter, next, &bucket->sema_waiters, node) {
 		if (!units)
 			break;
@@ -173,5 +166,5 @@ void gosync_sema_release(const void *object, unsigned int *count,
 		units--;
 	}
 	*count += units;
-	spin_unlock_irqrestore(&bucket->queue.lock, flags);
+	spin_unlock_irqrestore(&bucket->lock, flags);
 }

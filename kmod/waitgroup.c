@@ -26,24 +26,6 @@
 #include "gosync_internal.h"
 #include "gosync_trace.h"
 
-#define GOSYNC_WG_COUNTER_SHIFT	32
-#define GOSYNC_WG_WAITERS_MASK	U32_MAX
-
-static inline s32 gosync_wg_counter(s64 state)
-{
-	return (s32)(state >> GOSYNC_WG_COUNTER_SHIFT);
-}
-
-static inline u32 gosync_wg_waiters(s64 state)
-{
-	return (u32)(state & GOSYNC_WG_WAITERS_MASK);
-}
-
-static inline s64 gosync_wg_state(s32 counter, u32 waiters)
-{
-	return (s64)((u64)(u32)counter << GOSYNC_WG_COUNTER_SHIFT | waiters);
-}
-
 /*
  * gosync's own workqueue: gosync_wg_go() work and map teardowns.  Unbound:
  * the work may sleep and should spread over CPUs.

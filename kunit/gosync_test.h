@@ -6,6 +6,8 @@
 #define _GOSYNC_TEST_H
 
 #include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/sched.h>
 
 #include "gosync_internal.h"
@@ -31,6 +33,17 @@ static inline unsigned int gosync_test_nr_threads(void)
 {
 	return num_online_cpus() * GOSYNC_TEST_THREADS_PER_CPU;
 }
+
+/* Poll @cond every ~100 us for up to @ms; true if it came true. */
+#define gosync_test_wait_until(cond, ms)				\
+	({								\
+		unsigned long __deadline = jiffies + msecs_to_jiffies(ms); \
+		bool __met;						\
+									\
+		while (!(__met = (cond)) && time_before(jiffies, __deadline)) \
+			usleep_range(50, 100);				\
+		__met;							\
+	})
 
 /* The counter delta since @before. */
 #define gosync_test_stat_delta(id, before) \

@@ -50,20 +50,14 @@ static struct gosync_mutex *mutex_test_make(struct kunit *test,
 	return m;
 }
 
-/* Wait up to @ms for @cond; true if it came true. */
-#define mutex_test_wait_until(cond, ms)					\
-	({								\
-		unsigned long __deadline = jiffies + msecs_to_jiffies(ms); \
-		bool __met;						\
-									\
-		while (!(__met = (cond)) && time_before(jiffies, __deadline)) \
-			usleep_range(50, 100);				\
-		__met;							\
-	})
-
 static int mutex_test_state(struct gosync_mutex *m)
 {
 	return atomic_read(&m->state);
+}
+
+static unsigned int mutex_test_waiters(struct gosync_mutex *m)
+{
+	return gosync_mutex_waiters(mutex_test_state(m));
 }
 
 /* An idle mutex is all zeroes, including the parked wakeups. */
@@ -259,8 +253,7 @@ static void handoff_choreography(struct task_struct **tasks, unsigned int nr,
 	struct handoff_ctx *ctx = data;
 	struct gosync_mutex *m = ctx->m;
 
-	if (!mutex_test_wait_until(gosync_mutex_waiters(mutex_test_state(m)) == 1,
-				   5000))
+	if (!gosync_test_wait_until(mutex_test_waiters(m) == 1, 5000))
 		goto out;
 	/* The woken waiter must not preempt us between the two calls. */
 	preempt_disable();
@@ -269,7 +262,7 @@ static void handoff_choreography(struct task_struct **tasks, unsigned int nr,
 	preempt_enable();
 	if (!ctx->barged)
 		return;
-	if (!mutex_test_wait_until(gosync_mutex_is_starving(m), 5000))
+	if (!gosync_test_wait_until(gosync_mutex_is_starving(m), 5000))
 		goto out;
 	KUNIT_EXPECT_TRUE(ctx->test, gosync_mutex_is_locked(m));
 	gosync_mutex_unlock(m);
@@ -388,8 +381,7 @@ static void give_up_send_signal(struct task_struct **tasks, unsigned int nr,
 
 	if (ctx->way == GIVE_UP_TIMEOUT)
 		return;
-	mutex_test_wait_until(gosync_mutex_waiters(mutex_test_state(ctx->m)) == 1,
-			      5000);
+	gosync_test_wait_until(mutex_test_waiters(ctx->m) == 1, 5000);
 	send_sig(ctx->way == GIVE_UP_KILL ? SIGKILL : SIGUSR1, tasks[0], 1);
 }
 

@@ -17,12 +17,12 @@
 
 static s32 wg_test_counter(struct gosync_waitgroup *wg)
 {
-	return (s32)(atomic64_read(&wg->state) >> 32);
+	return gosync_wg_counter(atomic64_read(&wg->state));
 }
 
 static u32 wg_test_waiters(struct gosync_waitgroup *wg)
 {
-	return (u32)atomic64_read(&wg->state);
+	return gosync_wg_waiters(atomic64_read(&wg->state));
 }
 
 static void wg_test_expect_idle(struct kunit *test, struct gosync_waitgroup *wg)
@@ -130,10 +130,8 @@ static void crowd_release(struct task_struct **tasks, unsigned int nr,
 			  void *data)
 {
 	struct crowd_ctx *ctx = data;
-	unsigned long deadline = jiffies + 10 * HZ;
 
-	while (wg_test_waiters(&ctx->wg) < nr && time_before(jiffies, deadline))
-		usleep_range(100, 200);
+	gosync_test_wait_until(wg_test_waiters(&ctx->wg) >= nr, 10000);
 	ctx->payload = 42;
 	gosync_wg_done(&ctx->wg);
 }
@@ -230,10 +228,8 @@ static void killable_kill(struct task_struct **tasks, unsigned int nr,
 			  void *data)
 {
 	struct killable_ctx *ctx = data;
-	unsigned long deadline = jiffies + 10 * HZ;
 
-	while (!wg_test_waiters(&ctx->wg) && time_before(jiffies, deadline))
-		usleep_range(100, 200);
+	gosync_test_wait_until(wg_test_waiters(&ctx->wg), 10000);
 	send_sig(SIGKILL, tasks[0], 1);
 }
 

@@ -8,7 +8,7 @@ GOSYNC_CACHE=${GOSYNC_CACHE:-${HOME:-/root}/.cache/gosync}
 KERNEL_SOURCE_PACKAGE=${KERNEL_SOURCE_PACKAGE:-linux-source-6.12}
 VM_CONFIG_DIR=$GOSYNC_ROOT/tools/vm/config
 
-# Debian packages the harness needs, by the command that proves each present.
+# Debian packages the build, the checks and the harness need.
 HOST_PACKAGES="build-essential bc bison flex libelf-dev libssl-dev python3 cpio
 	busybox-static qemu-system-x86 sparse kmod $KERNEL_SOURCE_PACKAGE"
 
