@@ -15,7 +15,7 @@ KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
 	else $(VM)/build-kernel.sh; fi)
 
 export VM_CPUS ?= 2
-export EXTRA_KMODS KMOD_ARGS GOSYNC_CACHE
+export EXTRA_KMODS KMOD_ARGS GOSYNC_CACHE FLAVOR
 
 .PHONY: all modules clean test run check bench test-harness kernel
 

@@ -248,6 +248,36 @@ static inline s64 gosync_wg_state(s32 counter, u32 waiters)
 	return (s64)((u64)(u32)counter << GOSYNC_WG_COUNTER_SHIFT | waiters);
 }
 
+/*
+ * Test-only delay points (kmod/delay_points.c): each names a race window a
+ * few instructions wide that a KUnit case can widen.  One entry per window,
+ * named after the function it sits in and what it separates.
+ */
+enum gosync_delay_point {
+	/* Placeholder so the table is never empty; never placed in code. */
+	GOSYNC_DELAY_NONE,
+	GOSYNC_NR_DELAY_POINTS
+};
+
+#if IS_ENABLED(CONFIG_KUNIT)
+DECLARE_STATIC_KEY_FALSE(gosync_delay_points_armed);
+void __gosync_delay_point(enum gosync_delay_point point);
+void gosync_delay_point_arm(enum gosync_delay_point point, unsigned int max_us);
+void gosync_delay_points_disarm(void *unused);
+u64 gosync_delay_point_hits(enum gosync_delay_point point);
+
+/* Any context.  A jump over nothing unless a test armed some point. */
+static __always_inline void gosync_delay_point(enum gosync_delay_point point)
+{
+	if (static_branch_unlikely(&gosync_delay_points_armed))
+		__gosync_delay_point(point);
+}
+#else
+static __always_inline void gosync_delay_point(enum gosync_delay_point point)
+{
+}
+#endif
+
 /* Module parameter starvation_threshold_ns; tests change it too. */
 extern unsigned long gosync_starvation_threshold_ns;
 

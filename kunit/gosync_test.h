@@ -45,6 +45,22 @@ static inline unsigned int gosync_test_nr_threads(void)
 		__met;							\
 	})
 
+/*
+ * Widen a race window for the rest of the case: arm delay point @point with
+ * waits of up to @max_us, disarmed again when the case ends, even when an
+ * assertion fails on the way.
+ */
+static inline void gosync_test_arm_delay(struct kunit *test,
+					 enum gosync_delay_point point,
+					 unsigned int max_us)
+{
+	int err;
+
+	gosync_delay_point_arm(point, max_us);
+	err = kunit_add_action_or_reset(test, gosync_delay_points_disarm, NULL);
+	KUNIT_ASSERT_EQ(test, err, 0);
+}
+
 /* The counter delta since @before. */
 #define gosync_test_stat_delta(id, before) \
 	(gosync_stat_read(GOSYNC_STAT_##id) - (before))

@@ -3,19 +3,23 @@
 #
 # Build (or reuse) the gosync test kernel and print its build directory.
 # The kernel is Debian's linux-source-6.12 configured as allnoconfig plus
-# tools/vm/config/*.config, built out of tree in $GOSYNC_CACHE.
+# tools/vm/config/base.config and flavor-$FLAVOR.config, built out of tree
+# in $GOSYNC_CACHE.
 
 . "$(dirname "$0")/common.sh"
 
 ensure_host_packages
 
+kernel_config_fragments >/dev/null
 build=$(kernel_build_dir)
+mapfile -t fragments < <(kernel_config_fragments)
 if [ -f "$build/.gosync-complete" ]; then
 	printf '%s\n' "$build"
 	exit 0
 fi
 
 mkdir -p "$GOSYNC_CACHE"
+# One build at a time on this machine: two would only halve each other.
 exec 9>"$GOSYNC_CACHE/.kernel-build.lock"
 flock 9
 if [ -f "$build/.gosync-complete" ]; then
@@ -34,19 +38,20 @@ if [ ! -f "$src/.gosync-unpacked" ]; then
 	touch "$src/.gosync-unpacked"
 fi
 
-log "building test kernel $version in $build (about 5 minutes the first time)"
+log "building $FLAVOR test kernel $version in $build (about 5 minutes the first time)"
 rm -rf "$build"
 mkdir -p "$build"
-cat "$VM_CONFIG_DIR"/*.config > "$build/gosync.config"
+cat "${fragments[@]}" > "$build/gosync.config"
 make -C "$src" O="$build" KCONFIG_ALLCONFIG="$build/gosync.config" \
 	allnoconfig >"$build/config.log" 2>&1 || die "configuration failed: $build/config.log"
 
 # Kconfig silently drops options whose dependencies are unmet: refuse to
 # test on a kernel that lacks a checker the fragments asked for.
-grep -hE '^CONFIG_[A-Z0-9_]+=' "$VM_CONFIG_DIR"/*.config | while read -r want; do
-	grep -qxF "$want" "$build/.config" ||
-		die "option '$want' did not survive configuration; see $build/.config"
-done
+grep -hE '^(CONFIG_[A-Z0-9_]+=|# CONFIG_[A-Z0-9_]+ is not set)' "${fragments[@]}" |
+	while read -r want; do
+		grep -qxF "$want" "$build/.config" ||
+			die "option '$want' did not survive configuration; see $build/.config"
+	done
 
 make -C "$src" O="$build" -j"$(nproc)" bzImage modules >"$build/build.log" 2>&1 ||
 	die "kernel build failed; last lines of $build/build.log:

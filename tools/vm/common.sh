@@ -7,6 +7,9 @@ GOSYNC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GOSYNC_CACHE=${GOSYNC_CACHE:-${HOME:-/root}/.cache/gosync}
 KERNEL_SOURCE_PACKAGE=${KERNEL_SOURCE_PACKAGE:-linux-source-6.12}
 VM_CONFIG_DIR=$GOSYNC_ROOT/tools/vm/config
+# The test kernel's flavour: default (lockdep), kasan or kcsan.  Each is
+# base.config plus flavor-$FLAVOR.config, built and cached on its own.
+FLAVOR=${FLAVOR:-default}
 
 # Debian packages the build, the checks and the harness need.
 HOST_PACKAGES="build-essential bc bison flex libelf-dev libssl-dev python3 cpio
@@ -37,12 +40,22 @@ kernel_source_version() {
 	dpkg-query -W -f='${Version}' "$KERNEL_SOURCE_PACKAGE"
 }
 
+# The config fragments of the selected flavour, base first.
+kernel_config_fragments() {
+	local flavor_fragment=$VM_CONFIG_DIR/flavor-$FLAVOR.config
+	[ -f "$flavor_fragment" ] ||
+		die "unknown FLAVOR '$FLAVOR' (have: $(cd "$VM_CONFIG_DIR" &&
+			ls flavor-*.config | sed 's/^flavor-//; s/\.config$//' | tr '\n' ' '))"
+	printf '%s\n' "$VM_CONFIG_DIR/base.config" "$flavor_fragment"
+}
+
 # The build directory is named after what went into it: the exact Debian
-# source version and a hash of every config fragment.  A change to either
-# makes a new directory; an unchanged pair reuses the finished build.
+# source version, the flavour and a hash of its config fragments.  A change
+# to any makes a new directory; an unchanged set reuses the finished build.
 kernel_build_dir() {
 	local fragments_hash
-	fragments_hash=$(cat "$VM_CONFIG_DIR"/*.config | sha256sum | cut -c1-12)
-	printf '%s/kernel-%s-%s\n' "$GOSYNC_CACHE" \
-		"$(kernel_source_version | tr -c 'A-Za-z0-9.\n' '_')" "$fragments_hash"
+	fragments_hash=$(kernel_config_fragments | xargs cat | sha256sum | cut -c1-12)
+	printf '%s/kernel-%s-%s-%s\n' "$GOSYNC_CACHE" \
+		"$(kernel_source_version | tr -c 'A-Za-z0-9.\n' '_')" "$FLAVOR" \
+		"$fragments_hash"
 }

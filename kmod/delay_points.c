@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test-only delay points: built into gosync.ko only for kernels with KUnit.
+ *
+ * A race whose window is a few instructions wide is almost never hit by a
+ * stress test under QEMU.  A delay point names such a window in the code
+ * (gosync_delay_point() in gosync_internal.h); a KUnit case arms it with a
+ * maximum delay, and every task that passes the point then busy-waits a
+ * random time up to that maximum, so that the other side of the race lands
+ * inside the window within seconds.  Disarmed, a point costs one patched-out
+ * jump; in a build without KUnit it does not exist.
+ *
+ * The wait is udelay(), not a sleep: points sit inside spinlocks, with
+ * interrupts off and in interrupt handlers.
+ */
+
+#include <kunit/visibility.h>
+#include <linux/atomic.h>
+#include <linux/delay.h>
+#include <linux/export.h>
+#include <linux/mutex.h>
+#include <linux/random.h>
+
+#include "gosync_internal.h"
+
+/* The longest busy-wait a point may be armed with; keeps lockup detectors quiet. */
+#define GOSYNC_DELAY_POINT_MAX_US 1000
+
+DEFINE_STATIC_KEY_FALSE(gosync_delay_points_armed);
+EXPORT_SYMBOL_IF_KUNIT(gosync_delay_points_armed);
+
+static unsigned int delay_point_max_us[GOSYNC_NR_DELAY_POINTS];
+static atomic64_t delay_point_hits[GOSYNC_NR_DELAY_POINTS];
+static DEFINE_MUTEX(delay_point_lock);
+static unsigned int delay_points_nr_armed;
+
+void __gosync_delay_point(enum gosync_delay_point point)
+{
+	unsigned int max_us = READ_ONCE(delay_point_max_us[point]);
+
+	if (!max_us)
+		return;
+	atomic64_inc(&delay_point_hits[point]);
+	udelay(get_random_u32_below(max_us + 1));
+}
+EXPORT_SYMBOL_IF_KUNIT(__gosync_delay_point);
+
+/**
+ * gosync_delay_point_arm() - make every pass through a delay point wait
+ * @point: the window to widen
+ * @max_us: the longest wait, in microseconds (at most 1000); 0 disarms
+ *
+ * Context: process context; may sleep.  Tests disarm every point they armed
+ * before they end, best with kunit_add_action(), so that a failed assertion
+ * leaves nothing armed.
+ */
+void gosync_delay_point_arm(enum gosync_delay_point point, unsigned int max_us)
+{
+	if (WARN_ON_ONCE(point >= GOSYNC_NR_DELAY_POINTS))
+		return;
+	max_us = min(max_us, GOSYNC_DELAY_POINT_MAX_US);
+	mutex_lock(&delay_point_lock);
+	if (!delay_point_max_us[point] && max_us) {
+		if (!delay_points_nr_armed++)
+			static_branch_enable(&gosync_delay_points_armed);
+	} else if (delay_point_max_us[point] && !max_us) {
+		if (!--delay_points_nr_armed)
+			static_branch_disable(&gosync_delay_points_armed);
+	}
+	WRITE_ONCE(delay_point_max_us[point], max_us);
+	mutex_unlock(&delay_point_lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(gosync_delay_point_arm);
+
+/**
+ * gosync_delay_points_disarm() - disarm every delay point
+ * @unused: ignored; the argument kunit_add_action() passes
+ *
+ * Context: process context; may sleep.  Shaped for kunit_add_action().
+ */
+void gosync_delay_points_disarm(void *unused)
+{
+	enum gosync_delay_point point;
+
+	for (point = 0; point < GOSYNC_NR_DELAY_POINTS; point++)
+		gosync_delay_point_arm(point, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(gosync_delay_points_disarm);
+
+/**
+ * gosync_delay_point_hits() - how often a task waited at a delay point
+ * @point: the delay point
+ *
+ * Lets a test prove that its storm really went through the window it
+ * widened.  Never reset: take a difference.
+ *
+ * Return: the number of armed passes since gosync.ko was loaded.
+ */
+u64 gosync_delay_point_hits(enum gosync_delay_point point)
+{
+	if (WARN_ON_ONCE(point >= GOSYNC_NR_DELAY_POINTS))
+		return 0;
+	return atomic64_read(&delay_point_hits[point]);
+}
+EXPORT_SYMBOL_IF_KUNIT(gosync_delay_point_hits);
