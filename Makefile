@@ -37,7 +37,7 @@ bench:
 	$(VM)/vm-run.sh bench
 
 test-harness:
-	$(VM)/vm-run.sh harness
+	$(VM)/check-harness.sh
 
 check:
 	$(VM)/check.sh

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: checkpatch --strict, sparse (C=2), W=1 and kernel-doc -Wall
-# over every gosync source and header.  Any finding fails.
+# over every gosync source and header, and the offline harness self-test
+# (tools/vm/check-fixtures.sh).  Any finding fails.
 
 . "$(dirname "$0")/common.sh"
 
@@ -56,6 +57,7 @@ ensure_sparse() {
 	command -v sparse >/dev/null || die "sparse is not installed"
 }
 
+step "harness self-test on fixture logs" "$GOSYNC_ROOT/tools/vm/check-fixtures.sh"
 step "checkpatch --strict (${#sources[@]} files)" checkpatch
 step "kernel-doc -Wall" kernel_doc
 step "sparse C=2 and W=1 build" sparse_w1

@@ -7,15 +7,19 @@
 #   vm-run.sh test      gosync.ko, gosync_kunit.ko, $EXTRA_KMODS: KUnit results
 #   vm-run.sh run       gosync.ko and the demo client; prints the counters
 #   vm-run.sh bench     gosync.ko and the benchmark module
-#   vm-run.sh harness   proves the harness catches a failing case and a WARN
+#   vm-run.sh harness   the self-test modules, which must fail (check-harness.sh)
+#   vm-run.sh harness-hang  a self-test case that never ends (check-harness.sh)
 #
 # Environment: VM_CPUS (2), VM_MEMORY (2G), VM_TIMEOUT (seconds, 900),
 # EXTRA_KMODS (client module source directories), KMOD_ARGS
-# ("module.param=value ..."), GOSYNC_CACHE.
+# ("module.param=value ..."), GOSYNC_CACHE, FLAVOR (default, kasan, kcsan).
+#
+# A new mode is one more arm in each of the two "case $mode" below: the
+# modules it loads, then how its console log is judged.
 
 . "$(dirname "$0")/common.sh"
 
-mode=${1:?usage: vm-run.sh test|run|bench|harness}
+mode=${1:?usage: vm-run.sh test|run|bench|harness|harness-hang}
 VM_CPUS=${VM_CPUS:-2}
 VM_MEMORY=${VM_MEMORY:-2G}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
@@ -29,20 +33,27 @@ build_log=$GOSYNC_CACHE/modules-build.log
 $(grep -iE 'error|warning' "$build_log" | head -n 40)"
 
 # Build a module source directory that uses gosync, against the same kernel
-# and gosync's exported symbols; prints the .ko files it produced.
+# and gosync's exported symbols, and set client_kos to the .ko files it
+# produced.  Runs in this shell, never in a subshell, so that a failed
+# build ends the run.
 build_client_dir() {
 	local dir
 	dir=$(cd "$1" && pwd) || die "no module directory '$1'"
+	log "building client modules in $dir"
 	make -C "$kdir" M="$dir" KBUILD_EXTRA_SYMBOLS="$GOSYNC_ROOT/Module.symvers" \
 		KCFLAGS="-I$GOSYNC_ROOT/include" W=1 modules >>"$build_log" 2>&1 ||
 		die "building $dir failed:
 $(grep -E 'error|warning' "$build_log" | tail -n 40)"
-	find "$dir" -maxdepth 2 -name '*.ko' | sort
+	mapfile -t client_kos < <(find "$dir" -maxdepth 2 -name '*.ko' | sort)
+	[ ${#client_kos[@]} -gt 0 ] || die "building $dir produced no module"
 }
 
 modules=("$GOSYNC_ROOT/kmod/gosync.ko")
 kunit_modules=()
 transient=()
+# Checker options: what must have run, which skips are allowed.
+expect=()
+client_kos=()
 case $mode in
 test)
 	# The demo comes and goes first: its lock profile must outlive it.
@@ -51,11 +62,17 @@ test)
 	KMOD_ARGS="gosync_demo.iterations=200 ${KMOD_ARGS:-}"
 	modules+=("$GOSYNC_ROOT/kunit/gosync_kunit.ko")
 	kunit_modules+=(gosync_kunit)
+	expect+=(--expected-cases "gosync_kunit=$GOSYNC_ROOT/kunit/expected-cases.txt"
+		--allowed-skips "$GOSYNC_ROOT/kunit/allowed-skips.txt")
 	for dir in ${EXTRA_KMODS:-}; do
-		while read -r ko; do
+		build_client_dir "$dir"
+		for ko in "${client_kos[@]}"; do
 			modules+=("$ko")
 			kunit_modules+=("$(basename "$ko" .ko | tr - _)")
-		done < <(build_client_dir "$dir")
+		done
+		# A client may allow its own skips, as gosync does.
+		[ -f "$dir/allowed-skips.txt" ] &&
+			expect+=(--allowed-skips "$dir/allowed-skips.txt")
 	done
 	;;
 run)
@@ -64,11 +81,21 @@ run)
 bench)
 	modules+=("$GOSYNC_ROOT/samples/gosync_bench.ko")
 	;;
-harness)
-	while read -r ko; do
-		modules+=("$ko")
-	done < <(build_client_dir "$vm_dir/selftest")
-	kunit_modules+=(gosync_harness_selftest)
+harness|harness-hang)
+	build_client_dir "$vm_dir/selftest"
+	for ko in "${client_kos[@]}"; do
+		case $mode:$(basename "$ko") in
+		harness:gosync_harness_hang.ko | harness-hang:gosync_harness_[!h]*) ;;
+		*) modules+=("$ko") ;;
+		esac
+	done
+	if [ "$mode" = harness ]; then
+		kunit_modules+=(gosync_harness_selftest)
+		expect+=(--expected-cases "gosync_harness_selftest=$vm_dir/selftest/expected-cases.txt"
+			--allowed-skips "$vm_dir/selftest/allowed-skips.txt")
+	else
+		kunit_modules+=(gosync_harness_hang)
+	fi
 	;;
 *)
 	die "unknown mode '$mode'"
@@ -102,9 +129,13 @@ printf '%s\n' "$mode" > "$root/mode"
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
 
+if [ -n "${VM_DRY_RUN:-}" ]; then
+	log "dry run: would boot with ${modules[*]##*/}"
+	exit 0
+fi
 console_log=$GOSYNC_CACHE/logs/$mode-$(date +%Y%m%d-%H%M%S).log
 ln -sfn "$(basename "$console_log")" "$GOSYNC_CACHE/logs/$mode-latest.log"
-log "booting the test kernel: $VM_CPUS vCPUs, mode $mode, console log $console_log"
+log "booting the $FLAVOR test kernel: $VM_CPUS vCPUs, mode $mode, console log $console_log"
 status=0
 timeout --foreground -k 10 "$VM_TIMEOUT" \
 	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$VM_CPUS" \
@@ -114,14 +145,20 @@ timeout --foreground -k 10 "$VM_TIMEOUT" \
 	</dev/null >"$console_log" 2>&1 || status=$?
 [ "$status" -eq 124 ] && log "QEMU timed out after $VM_TIMEOUT s"
 
-check=(python3 "$vm_dir/check-log.py" --log "$console_log")
+# Every run must boot the CPUs it asked for, keep lockdep on where the
+# flavour has it, and end with no taint but the expected ones.
+check=(python3 "$vm_dir/check-log.py" --log "$console_log" --cpus "$VM_CPUS"
+	--taint)
+grep -q '^CONFIG_PROVE_LOCKING=y' "$kdir/.config" && check+=(--lockdep)
+grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" && check+=(--kmemleak)
 for name in "${kunit_modules[@]}"; do
 	check+=(--kunit-module "$name")
 done
+check+=(${expect[@]+"${expect[@]}"})
 
 case $mode in
 test)
-	"${check[@]}" --require-trace-events
+	"${check[@]}" --require-trace-events --debugfs
 	;;
 run|bench)
 	# What the workload said, then the counters it left behind.
@@ -130,7 +167,8 @@ run|bench)
 		sed '1d;$d'
 	"${check[@]}" --quiet
 	;;
-harness)
-	"$vm_dir/check-harness.sh" "${check[@]}"
+harness|harness-hang)
+	# Expected to fail: check-harness.sh judges the checker's verdict.
+	"${check[@]}"
 	;;
 esac

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A module that must make the gosync test harness fail: one case fails,
- * one warns outside an expected-warning window.  A third warns inside a
- * window and must be excused.  Run by "make test-harness".
+ * A module that must make the gosync test harness fail, once for each way
+ * a broken run used to pass: a failing case, a warning outside any window,
+ * a skip nobody allowed, a window left open by an aborted case, a warning
+ * from another task inside a window, and a case missing from the manifest
+ * (tools/vm/selftest/expected-cases.txt) or not in it.  A warning inside
+ * its own task's window and an allowed skip must not fail.  Run by
+ * "make test-harness" (tools/vm/check-harness.sh).
  */
 
 #include <kunit/test.h>
 #include <linux/bug.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 
 #include <gosync/testing.h>
@@ -33,11 +39,60 @@ static void harness_case_expected_warning(struct kunit *test)
 	gosync_expect_warning_end();
 }
 
+static void harness_case_skipped(struct kunit *test)
+{
+	kunit_skip(test, "a skip that kunit/allowed-skips.txt does not list");
+}
+
+static void harness_case_allowed_skip(struct kunit *test)
+{
+	kunit_skip(test, "a skip that the self-test's allowed-skips.txt lists");
+}
+
+/* An assertion aborts the case between begin and end: the window stays open. */
+static void harness_case_unclosed_window(struct kunit *test)
+{
+	gosync_expect_warning_begin();
+	KUNIT_ASSERT_TRUE_MSG(test, false, "this abort is on purpose");
+	gosync_expect_warning_end();
+}
+
+static int harness_warn_thread(void *done)
+{
+	WARN(1, "gosync harness self-test: warning from another task");
+	complete(done);
+	return 0;
+}
+
+/* The window is this task's: another task's warning inside it still fails. */
+static void harness_case_other_task_warns(struct kunit *test)
+{
+	DECLARE_COMPLETION_ONSTACK(done);
+	struct task_struct *thread;
+
+	gosync_expect_warning_begin();
+	thread = kthread_run(harness_warn_thread, &done, "gosync_harness_warn");
+	if (!IS_ERR(thread))
+		wait_for_completion(&done);
+	gosync_expect_warning_end();
+	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
+}
+
+static void harness_case_not_in_manifest(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, true);
+}
+
 static struct kunit_case harness_cases[] = {
 	KUNIT_CASE(harness_case_passes),
 	KUNIT_CASE(harness_case_fails),
 	KUNIT_CASE(harness_case_stray_warning),
 	KUNIT_CASE(harness_case_expected_warning),
+	KUNIT_CASE(harness_case_skipped),
+	KUNIT_CASE(harness_case_allowed_skip),
+	KUNIT_CASE(harness_case_unclosed_window),
+	KUNIT_CASE(harness_case_other_task_warns),
+	KUNIT_CASE(harness_case_not_in_manifest),
 	{}
 };
 
