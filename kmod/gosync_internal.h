@@ -8,6 +8,7 @@
 
 #include <linux/jump_label.h>
 #include <linux/percpu.h>
+#include <linux/sched/clock.h>
 #include <linux/types.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
@@ -256,6 +257,12 @@ static inline s64 gosync_wg_state(s32 counter, u32 waiters)
 enum gosync_delay_point {
 	/* Placeholder so the table is never empty; never placed in code. */
 	GOSYNC_DELAY_NONE,
+	/* A giving-up mutex waiter, between reading the state and leaving. */
+	GOSYNC_DELAY_MUTEX_GIVE_UP_BEFORE_LEAVE,
+	/* The receiver of a handoff, between reading the state and taking it. */
+	GOSYNC_DELAY_MUTEX_HANDOFF_BEFORE_TAKE,
+	/* Mutex unlock, right after the cmpxchg that released the mutex. */
+	GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE,
 	GOSYNC_NR_DELAY_POINTS
 };
 
@@ -277,6 +284,19 @@ static __always_inline void gosync_delay_point(enum gosync_delay_point point)
 {
 }
 #endif
+
+/*
+ * Nanoseconds since @start, both read with local_clock(): cheap, but two
+ * CPUs' clocks may disagree, so a wait that began on another CPU can seem
+ * to end before it started.  Such a wait counts as 0, never as a wrapped
+ * u64 (which would mark a waiter starving at once and break wait_ns_max).
+ */
+static inline u64 gosync_ns_since(u64 start)
+{
+	u64 now = local_clock();
+
+	return now > start ? now - start : 0;
+}
 
 /* Module parameter starvation_threshold_ns; tests change it too. */
 extern unsigned long gosync_starvation_threshold_ns;

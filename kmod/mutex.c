@@ -194,27 +194,6 @@ static bool gosync_mutex_spin_on_owner(struct gosync_mutex *m)
 	return released;
 }
 
-/*
- * Pass the right to be woken on: wake the head waiter unless the mutex is
- * locked, a task is already woken, the mutex is starving, or nobody waits.
- * Go's unlockSlow() in normal mode.
- */
-static void gosync_mutex_wake_one(struct gosync_mutex *m, int old)
-{
-	int new;
-
-	for (;;) {
-		if (!gosync_mutex_waiters(old) ||
-		    (old & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_WOKEN |
-			    GOSYNC_MUTEX_STARVING)))
-			return;
-		new = (old - GOSYNC_MUTEX_ONE_WAITER) | GOSYNC_MUTEX_WOKEN;
-		if (atomic_try_cmpxchg_relaxed(&m->state, &old, new))
-			break;
-	}
-	gosync_sema_release(m, &m->sema, 1, false);
-}
-
 /* Count a switch of mode made by the state change @old -> @new, if any. */
 static void gosync_mutex_note_mode(struct gosync_mutex *m, int old, int new)
 {
@@ -228,75 +207,156 @@ static void gosync_mutex_note_mode(struct gosync_mutex *m, int old, int new)
 	}
 }
 
-/* Ownership goes straight to the head waiter (starvation mode). */
-static void gosync_mutex_hand_off(struct gosync_mutex *m)
+/* The profile row to count a handoff into, or NULL while counting is off. */
+static struct gosync_lock_class *gosync_mutex_profile_row(struct gosync_mutex *m)
 {
-	gosync_stat_inc(GOSYNC_STAT_MUTEX_HANDOFFS);
-	gosync_mutex_profile(m, gosync_lock_class_handoff);
-	gosync_sema_release(m, &m->sema, 1, true);
+	if (static_branch_likely(&gosync_stats_enabled))
+		return gosync_mutex_class(m);
+	return NULL;
 }
 
 /*
- * Subtract one waiter who will not take the mutex; the last waiter to go
- * takes starvation mode with it, because unlock in starvation mode needs a
- * waiter to hand off to.  Returns the new state.
+ * Whether a task that makes the mutex @state must wake a waiter: Go's
+ * unlockSlow() in normal mode wakes the head waiter unless the mutex is
+ * locked, a task is already woken, the mutex is starving, or nobody waits.
+ * The waiter woken is no longer counted, and WOKEN is set for it.
  */
-static int gosync_mutex_drop_waiter(struct gosync_mutex *m, int old)
+static bool gosync_mutex_must_wake(int state)
 {
-	int new;
+	return gosync_mutex_waiters(state) &&
+	       !(state & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_WOKEN |
+			  GOSYNC_MUTEX_STARVING));
+}
 
-	do {
-		new = old - GOSYNC_MUTEX_ONE_WAITER;
-		if (!gosync_mutex_waiters(new))
-			new &= ~GOSYNC_MUTEX_STARVING;
-	} while (!atomic_try_cmpxchg_relaxed(&m->state, &old, new));
-	gosync_mutex_note_mode(m, old, new);
+#define GOSYNC_MUTEX_WAKE_ONE(state) \
+	(((state) - GOSYNC_MUTEX_ONE_WAITER) | GOSYNC_MUTEX_WOKEN)
+
+/*
+ * @old without one waiter.  The last waiter to go takes starvation mode
+ * with it, because unlock in starvation mode needs a waiter to hand off to.
+ */
+static int gosync_mutex_less_one_waiter(int old)
+{
+	int new = old - GOSYNC_MUTEX_ONE_WAITER;
+
+	if (!gosync_mutex_waiters(new))
+		new &= ~GOSYNC_MUTEX_STARVING;
 	return new;
 }
 
 /*
- * Called with the parking bucket locked by a waiter whose wait was
- * interrupted or timed out before it received a wakeup.  It may go only if
- * no wakeup is already aimed at it: in normal mode when some counted waiter
- * is still unclaimed by an unlock, in starvation mode unless a handoff is
- * in flight and it is the only waiter left to receive it.
+ * Deliver the wakeup (or, in starvation mode, the ownership) that a state
+ * change just made by this task promised to a waiter.
+ *
+ * Preemption stays disabled from that cmpxchg to here: a waiter that gives
+ * up may have to wait, uninterruptibly, for exactly this unit (see
+ * gosync_mutex_may_leave()), so the window must not stretch over a
+ * preemption of this task.  The unit travels under the parking bucket
+ * lock, which orders everything before the release before the receiver's
+ * return; for the same reason it is safe for unlock to touch @m->sema after
+ * releasing the mutex: until the unit is delivered, at least one task is
+ * inside a lock call on @m and cannot return.
+ */
+static void gosync_mutex_deliver(struct gosync_mutex *m,
+				 struct gosync_lock_class *class, bool handoff)
+{
+	lockdep_assert_preemption_disabled();
+	if (handoff) {
+		gosync_stat_inc(GOSYNC_STAT_MUTEX_HANDOFFS);
+		if (class)
+			gosync_lock_class_handoff(class);
+	}
+	gosync_sema_release(m, &m->sema, 1, handoff);
+}
+
+/*
+ * Called under the parking bucket lock by a waiter whose wait was
+ * interrupted or timed out before it received a unit.  While that lock is
+ * held no unit reaches a queued waiter, but unlock changes the state word
+ * before it takes the lock, so the decision is made again on every value
+ * the cmpxchg finds, never on a stale one:
+ *  - normal mode: each counted waiter is one that no wakeup has claimed
+ *    yet; with none left, every queued waiter, this one included, has a
+ *    wakeup on its way, and this one must wait for its own;
+ *  - starvation mode, unlocked: a handoff is on its way to the head waiter;
+ *    if this is the last counted waiter, the handoff is its own;
+ *  - starvation mode, locked: no handoff is in flight, the waiter may go.
+ * Returns true after removing the waiter from the state word.
  */
 static bool gosync_mutex_may_leave(const void *object)
 {
 	struct gosync_mutex *m = (struct gosync_mutex *)object;
 	int old = atomic_read(&m->state);
+	int new;
 
-	if (!gosync_mutex_waiters(old))
-		return false;
-	if ((old & (GOSYNC_MUTEX_STARVING | GOSYNC_MUTEX_LOCKED)) ==
-	    GOSYNC_MUTEX_STARVING && gosync_mutex_waiters(old) == 1)
-		return false;
-	gosync_mutex_drop_waiter(m, old);
+	do {
+		if (!gosync_mutex_waiters(old))
+			return false;
+		if ((old & (GOSYNC_MUTEX_STARVING | GOSYNC_MUTEX_LOCKED)) ==
+		    GOSYNC_MUTEX_STARVING && gosync_mutex_waiters(old) == 1)
+			return false;
+		new = gosync_mutex_less_one_waiter(old);
+		gosync_delay_point(GOSYNC_DELAY_MUTEX_GIVE_UP_BEFORE_LEAVE);
+	} while (!atomic_try_cmpxchg_relaxed(&m->state, &old, new));
+	gosync_mutex_note_mode(m, old, new);
 	return true;
 }
 
 /*
- * A waiter gives up after it received a wakeup anyway: pass that wakeup
- * on, so that no waiter is left sleeping on a mutex nobody holds.  A
- * handoff is taken and immediately given to the next waiter; a normal
- * wakeup clears WOKEN (it was ours) and wakes the next waiter if the
- * mutex is free.
+ * A waiter gives up after it received a unit anyway: pass the unit on, so
+ * that no waiter is left asleep on a mutex nobody holds.  A handoff (the
+ * mutex is starving, and stays so until its receiver runs) goes to the
+ * next waiter, or if this was the last one, the mutex is left free in
+ * normal mode.  A normal wakeup set WOKEN for us: clear it, and wake the
+ * next waiter in our place if the mutex is free.
  */
 static void gosync_mutex_pass_wakeup(struct gosync_mutex *m)
 {
 	int old = atomic_read(&m->state);
+	bool wake;
 	int new;
 
-	if (old & GOSYNC_MUTEX_STARVING) {
-		new = gosync_mutex_drop_waiter(m, old);
-		if (new & GOSYNC_MUTEX_STARVING)
-			gosync_mutex_hand_off(m);
-		return;
-	}
+	preempt_disable();
 	do {
+		if (old & GOSYNC_MUTEX_STARVING) {
+			new = gosync_mutex_less_one_waiter(old);
+			wake = new & GOSYNC_MUTEX_STARVING;
+			continue;
+		}
+		WARN_ON_ONCE(!(old & GOSYNC_MUTEX_WOKEN));
 		new = old & ~GOSYNC_MUTEX_WOKEN;
+		wake = gosync_mutex_must_wake(new);
+		if (wake)
+			new = GOSYNC_MUTEX_WAKE_ONE(new);
 	} while (!atomic_try_cmpxchg_relaxed(&m->state, &old, new));
-	gosync_mutex_wake_one(m, new);
+	gosync_mutex_note_mode(m, old, new);
+	if (wake)
+		gosync_mutex_deliver(m, gosync_mutex_profile_row(m),
+				     new & GOSYNC_MUTEX_STARVING);
+	preempt_enable();
+}
+
+/*
+ * The receiver of a handoff takes the mutex: LOCKED is clear and it is
+ * still counted as a waiter.  It leaves starvation mode if it is the last
+ * waiter or did not wait long: two tasks could otherwise pass the mutex
+ * back and forth in the slow mode forever.  Waiters may give up meanwhile,
+ * so the decision is made on the value the cmpxchg finds.
+ */
+static void gosync_mutex_take_handoff(struct gosync_mutex *m, int old,
+				      bool starving)
+{
+	int new;
+
+	do {
+		WARN_ON_ONCE(old & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_WOKEN) ||
+			     !gosync_mutex_waiters(old));
+		new = old + GOSYNC_MUTEX_LOCKED - GOSYNC_MUTEX_ONE_WAITER;
+		if (!starving || gosync_mutex_waiters(old) == 1)
+			new &= ~GOSYNC_MUTEX_STARVING;
+		gosync_delay_point(GOSYNC_DELAY_MUTEX_HANDOFF_BEFORE_TAKE);
+	} while (!atomic_try_cmpxchg_acquire(&m->state, &old, new));
+	gosync_mutex_note_mode(m, old, new);
 }
 
 /*
@@ -373,24 +433,11 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 			break;
 		}
 		starving = starving ||
-			   local_clock() - wait_start > READ_ONCE(gosync_starvation_threshold_ns);
+			   gosync_ns_since(wait_start) >
+			   READ_ONCE(gosync_starvation_threshold_ns);
 		old = atomic_read(&m->state);
 		if (old & GOSYNC_MUTEX_STARVING) {
-			/*
-			 * Ownership was handed to us: LOCKED is clear and we
-			 * are still counted as a waiter.  Leave starvation
-			 * mode if we were the last waiter or did not wait long:
-			 * two tasks could otherwise pass the mutex back and
-			 * forth in the slow mode forever.
-			 */
-			int delta = GOSYNC_MUTEX_LOCKED - GOSYNC_MUTEX_ONE_WAITER;
-
-			WARN_ON_ONCE(old & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_WOKEN) ||
-				     !gosync_mutex_waiters(old));
-			if (!starving || gosync_mutex_waiters(old) == 1)
-				delta -= GOSYNC_MUTEX_STARVING;
-			gosync_mutex_note_mode(m, old, old + delta);
-			atomic_add(delta, &m->state);
+			gosync_mutex_take_handoff(m, old, starving);
 			break;
 		}
 		awoke = true;
@@ -399,7 +446,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 	}
 
 	if (wait_start) {
-		waited = local_clock() - wait_start;
+		waited = gosync_ns_since(wait_start);
 		gosync_stat_add(GOSYNC_STAT_MUTEX_WAIT_NS_TOTAL, waited);
 		gosync_stat_max(GOSYNC_STAT_MUTEX_WAIT_NS_MAX, waited);
 		gosync_mutex_profile(m, gosync_lock_class_waited, waited, blamed_ip);
@@ -408,6 +455,37 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 		trace_gosync_mutex_wait_end(m, waited, err);
 	}
 	return err;
+}
+
+/*
+ * Lockdep's view of the release, given before the cmpxchg that releases:
+ * after it, another task may lock, unlock and free the mutex.  Unlocking an
+ * unlocked mutex is gosync's misuse, reported below, not lockdep's.
+ */
+static __always_inline void gosync_mutex_release_dep(struct gosync_mutex *m,
+						     unsigned long ip)
+{
+	struct lockdep_map *map = gosync_dep_map(m);
+
+	if (map && (atomic_read(&m->state) & GOSYNC_MUTEX_LOCKED))
+		mutex_release(map, ip);
+}
+
+static __always_inline bool gosync_mutex_trylock_at(struct gosync_mutex *m,
+						    unsigned long ip)
+{
+	int old = atomic_read(&m->state);
+
+	/* The owner is current: a task, not an interrupt it happened to hit. */
+	lockdep_assert(in_task());
+	do {
+		if (old & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_STARVING))
+			return false;
+	} while (!atomic_try_cmpxchg_acquire(&m->state, &old,
+					     old | GOSYNC_MUTEX_LOCKED));
+	gosync_lockdep(m, mutex_acquire, 0, 1, ip);
+	gosync_mutex_acquired(m, ip);
+	return true;
 }
 
 static __always_inline int gosync_mutex_lock_common(struct gosync_mutex *m,
@@ -488,9 +566,10 @@ EXPORT_SYMBOL_GPL(gosync_mutex_lock_killable);
 /**
  * gosync_mutex_lock_timeout() - lock a mutex, giving up after a while
  * @m: the mutex
- * @timeout: how long to wait, in jiffies; 0 only tries
+ * @timeout: how long to wait, in jiffies; 0 only tries, as
+ *           gosync_mutex_trylock() does: it never queues and never sleeps
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep unless @timeout is 0.
  * Return: 0 with the mutex locked, or -ETIMEDOUT without it.
  */
 int __sched gosync_mutex_lock_timeout(struct gosync_mutex *m,
@@ -498,6 +577,8 @@ int __sched gosync_mutex_lock_timeout(struct gosync_mutex *m,
 {
 	long jiffies_left = min_t(unsigned long, timeout, MAX_SCHEDULE_TIMEOUT);
 
+	if (!timeout)
+		return gosync_mutex_trylock_at(m, _RET_IP_) ? 0 : -ETIMEDOUT;
 	return gosync_mutex_lock_common(m, TASK_UNINTERRUPTIBLE, jiffies_left,
 					_RET_IP_);
 }
@@ -508,49 +589,63 @@ EXPORT_SYMBOL_GPL(gosync_mutex_lock_timeout);
  * @m: the mutex
  *
  * Fails while the mutex is locked and while it is starving: waiters that
- * have waited too long come first.
+ * have waited too long come first.  Never sleeps.
  *
- * Context: any context where the caller may later call unlock.
+ * Context: task context (process context, not a hard or soft interrupt
+ * handler), as for the kernel's mutex_trylock(): the mutex is owned by the
+ * calling task, which must unlock it.  Lockdep kernels warn otherwise.
  * Return: true with the mutex locked, false without it.
  */
 bool gosync_mutex_trylock(struct gosync_mutex *m)
 {
-	int old = atomic_read(&m->state);
-
-	do {
-		if (old & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_STARVING))
-			return false;
-	} while (!atomic_try_cmpxchg_acquire(&m->state, &old,
-					     old | GOSYNC_MUTEX_LOCKED));
-	gosync_lockdep(m, mutex_acquire, 0, 1, _RET_IP_);
-	gosync_mutex_acquired(m, _RET_IP_);
-	return true;
+	return gosync_mutex_trylock_at(m, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_trylock);
 
-static void gosync_mutex_unlock_slowpath(struct gosync_mutex *m, int old,
-					 unsigned long ip)
+/* The class name of @m for messages: never its address. */
+static const char *gosync_mutex_name(const struct gosync_mutex *m)
 {
+	return m->class_name ?: "(anonymous)";
+}
+
+/*
+ * Release with waiters or in starvation mode.  The release and the choice
+ * of the waiter to wake (or the handoff) are one cmpxchg, so that after it
+ * only the delivery of that unit remains (gosync_mutex_deliver()).
+ */
+static void gosync_mutex_unlock_slowpath(struct gosync_mutex *m, int old)
+{
+	struct gosync_lock_class *class = NULL;
+	bool wake;
 	int new;
 
+	preempt_disable();
 	do {
 		if (GOSYNC_MISUSE(!(old & GOSYNC_MUTEX_LOCKED),
 				  GOSYNC_STAT_MUTEX_MISUSE,
-				  "unlock of unlocked mutex %ps\n", m))
-			return;
+				  "unlock of unlocked mutex %s\n",
+				  gosync_mutex_name(m)))
+			goto out;
 		new = old - GOSYNC_MUTEX_LOCKED;
+		/*
+		 * Starvation mode: hand ownership to the head waiter.  LOCKED
+		 * stays clear until it runs, but STARVING keeps everybody
+		 * else out.  The profile row is looked up while the mutex is
+		 * still ours.
+		 */
+		wake = new & GOSYNC_MUTEX_STARVING;
+		if (wake && !class)
+			class = gosync_mutex_profile_row(m);
+		if (!wake && gosync_mutex_must_wake(new)) {
+			new = GOSYNC_MUTEX_WAKE_ONE(new);
+			wake = true;
+		}
 	} while (!atomic_try_cmpxchg_release(&m->state, &old, new));
-	gosync_lockdep(m, mutex_release, ip);
-
-	if (!(new & GOSYNC_MUTEX_STARVING)) {
-		gosync_mutex_wake_one(m, new);
-		return;
-	}
-	/*
-	 * Starvation mode: hand ownership to the head waiter.  LOCKED stays
-	 * clear until it runs, but STARVING keeps everybody else out.
-	 */
-	gosync_mutex_hand_off(m);
+	gosync_delay_point(GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE);
+	if (wake)
+		gosync_mutex_deliver(m, class, new & GOSYNC_MUTEX_STARVING);
+out:
+	preempt_enable();
 }
 
 /**
@@ -560,7 +655,14 @@ static void gosync_mutex_unlock_slowpath(struct gosync_mutex *m, int old,
  * Unlocking an unlocked mutex warns once, counts "mutex.misuse" and
  * changes nothing.
  *
- * Context: any context; never sleeps.
+ * Once the mutex is released, unlock touches it only to deliver a wakeup
+ * or a handoff to a waiter, under the parking-table lock, while that waiter
+ * (or another one) is still inside a lock call on it and cannot return
+ * before unlock is done.  So a task that locks the mutex after this unlock
+ * and is the last user may free it after its own unlock, even while this
+ * unlock has not returned yet.
+ *
+ * Context: any task context; never sleeps.
  */
 void gosync_mutex_unlock(struct gosync_mutex *m)
 {
@@ -568,10 +670,11 @@ void gosync_mutex_unlock(struct gosync_mutex *m)
 
 	/* Cleared first: spinners must not spin on a task that let go. */
 	WRITE_ONCE(m->owner, NULL);
+	gosync_mutex_release_dep(m, _RET_IP_);
 	if (likely(atomic_try_cmpxchg_release(&m->state, &old, 0))) {
-		gosync_lockdep(m, mutex_release, _RET_IP_);
+		gosync_delay_point(GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE);
 		return;
 	}
-	gosync_mutex_unlock_slowpath(m, old, _RET_IP_);
+	gosync_mutex_unlock_slowpath(m, old);
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_unlock);

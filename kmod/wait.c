@@ -14,19 +14,29 @@
 #include <linux/cache.h>
 #include <linux/hash.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/spinlock.h>
 
 #include "gosync_internal.h"
 
 #define GOSYNC_PARK_BITS	8
 #define GOSYNC_PARK_BUCKETS	BIT(GOSYNC_PARK_BITS)
+/*
+ * Receivers a release wakes after dropping the bucket lock (the kernel's
+ * wake_q is not exported to modules); any beyond are woken under it.
+ */
+#define GOSYNC_WAKE_BATCH	16
 
 struct gosync_park_bucket {
 	/*
-	 * Guards sema_waiters; taken with interrupts disabled because a
-	 * waitgroup's done() may release its waiters from interrupt context.
+	 * Guards sema_waiters and the count of every object in the bucket.
+	 * Taken with interrupts disabled because a waitgroup's done() may
+	 * release its waiters from a hard interrupt; a raw spinlock, because
+	 * on PREEMPT_RT a spinlock_t sleeps, which a hard interrupt must not.
+	 * It is held for a few list operations only: tasks are woken after
+	 * it is dropped (the first GOSYNC_WAKE_BATCH of a release).
 	 */
-	spinlock_t lock;
+	raw_spinlock_t lock;
 	struct list_head sema_waiters;
 } ____cacheline_aligned_in_smp;
 
@@ -42,7 +52,7 @@ int gosync_wait_init(void)
 	unsigned int i;
 
 	for (i = 0; i < GOSYNC_PARK_BUCKETS; i++) {
-		spin_lock_init(&gosync_park_table[i].lock);
+		raw_spin_lock_init(&gosync_park_table[i].lock);
 		INIT_LIST_HEAD(&gosync_park_table[i].sema_waiters);
 	}
 	return 0;
@@ -83,7 +93,7 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 	waiter->granted = false;
 	waiter->handoff = false;
 
-	spin_lock_irq(&bucket->lock);
+	raw_spin_lock_irq(&bucket->lock);
 	if (*count) {
 		(*count)--;
 		waiter->granted = true;
@@ -107,9 +117,9 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 			break;
 		}
 		set_current_state(state);
-		spin_unlock_irq(&bucket->lock);
+		raw_spin_unlock_irq(&bucket->lock);
 		*timeout = schedule_timeout(*timeout);
-		spin_lock_irq(&bucket->lock);
+		raw_spin_lock_irq(&bucket->lock);
 	}
 
 	if (may_leave(object)) {
@@ -118,19 +128,21 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 	}
 	/*
 	 * A release has already picked this waiter (the object's state says
-	 * so) but has not reached the bucket yet.  It is running on another
-	 * CPU right now, so this wait is short; take the unit and let the
-	 * caller pass it on.
+	 * so) but has not reached the bucket yet.  Releasers keep preemption
+	 * disabled from that state change until the wakeup is done (the
+	 * mutex does; see gosync_mutex_deliver()), so the releaser is running
+	 * on another CPU right now and this wait is short; take the unit and
+	 * let the caller pass it on.
 	 */
 	while (!waiter->granted) {
 		set_current_state(TASK_UNINTERRUPTIBLE);
-		spin_unlock_irq(&bucket->lock);
+		raw_spin_unlock_irq(&bucket->lock);
 		schedule();
-		spin_lock_irq(&bucket->lock);
+		raw_spin_lock_irq(&bucket->lock);
 	}
 out_unlock:
 	__set_current_state(TASK_RUNNING);
-	spin_unlock_irq(&bucket->lock);
+	raw_spin_unlock_irq(&bucket->lock);
 	return err;
 }
 
@@ -144,15 +156,24 @@ out_unlock:
  * The first @units queued waiters of @object each get a unit and are
  * woken; units left over are kept in @count for the next acquirers.  A
  * release happens-before the acquire that receives it (bucket lock).
+ *
+ * The receivers are marked under the bucket lock and woken after it is
+ * dropped (beyond GOSYNC_WAKE_BATCH of them, under it), with preemption
+ * disabled in between so that a woken receiver does not preempt the
+ * releaser before the others are woken.  After the bucket lock is dropped,
+ * neither @object nor @count is touched again: a receiver may return and
+ * free the object at once.
  */
 void gosync_sema_release(const void *object, unsigned int *count,
 			 unsigned int units, bool handoff)
 {
 	struct gosync_park_bucket *bucket = gosync_park_bucket(object);
+	struct task_struct *wake[GOSYNC_WAKE_BATCH];
 	struct gosync_sema_waiter *waiter, *next;
+	unsigned int nr_wake = 0, i;
 	unsigned long flags;
 
-	spin_lock_irqsave(&bucket->lock, flags);
+	raw_spin_lock_irqsave(&bucket->lock, flags);
 	list_for_each_entry_safe(waiter, next, &bucket->sema_waiters, node) {
 		if (!units)
 			break;
@@ -162,9 +183,19 @@ void gosync_sema_release(const void *object, unsigned int *count,
 		waiter->handoff = handoff;
 		waiter->granted = true;
 		/* The waiter cannot return before we drop the lock. */
-		wake_up_process(waiter->task);
+		if (nr_wake < GOSYNC_WAKE_BATCH)
+			wake[nr_wake++] = get_task_struct(waiter->task);
+		else
+			wake_up_process(waiter->task);
 		units--;
 	}
 	*count += units;
-	spin_unlock_irqrestore(&bucket->lock, flags);
+	preempt_disable();
+	raw_spin_unlock_irqrestore(&bucket->lock, flags);
+	/* A task reference each: the waiters may have returned already. */
+	for (i = 0; i < nr_wake; i++) {
+		wake_up_process(wake[i]);
+		put_task_struct(wake[i]);
+	}
+	preempt_enable();
 }

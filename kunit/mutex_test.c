@@ -6,6 +6,7 @@
 
 #include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -225,83 +226,94 @@ static void mutex_fairness_starvation_mode(struct kunit *test)
 		   without->victim_max_wait_ns / 1000);
 }
 
+/*
+ * Lower (or raise) the starvation threshold for the rest of the case; the
+ * saved value comes back when the case ends, even after a failed assertion.
+ */
+static void mutex_test_restore_threshold(void *saved)
+{
+	WRITE_ONCE(gosync_starvation_threshold_ns, (unsigned long)saved);
+}
+
+static void mutex_test_set_threshold(struct kunit *test, unsigned long ns)
+{
+	void *saved = (void *)READ_ONCE(gosync_starvation_threshold_ns);
+	int err;
+
+	err = kunit_add_action_or_reset(test, mutex_test_restore_threshold,
+					saved);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	WRITE_ONCE(gosync_starvation_threshold_ns, ns);
+}
+
 struct handoff_ctx {
 	struct gosync_mutex *m;
-	struct kunit *test;
-	bool barged;
-	bool handed_off;
+	struct completion done;
 };
 
-static int handoff_waiter(void *data, unsigned int index)
+static int handoff_waiter(void *data)
 {
 	struct handoff_ctx *ctx = data;
 
 	gosync_mutex_lock(ctx->m);
 	gosync_mutex_unlock(ctx->m);
-	return 0;
+	kthread_complete_and_exit(&ctx->done, 0);
 }
 
 /*
  * With a zero threshold every woken waiter that loses is starving.  The
- * test thread barges past a woken waiter (normal mode allows it), waits
- * for the waiter to switch the mutex to starvation mode, and then must
- * fail to barge again: unlock hands the mutex to the waiter.
+ * waiter runs on the test thread's CPU, so while the test thread has
+ * preemption disabled it cannot run: unlocking and trying again at once
+ * always barges past it, as normal mode allows.  The waiter then finds the
+ * mutex locked, switches it to starvation mode and queues again; from then
+ * on unlock hands the mutex to it, and trying again must fail.  Nothing
+ * here depends on timing: a regression fails, it cannot skip.
  */
-static void handoff_choreography(struct task_struct **tasks, unsigned int nr,
-				 void *data)
-{
-	struct handoff_ctx *ctx = data;
-	struct gosync_mutex *m = ctx->m;
-
-	if (!gosync_test_wait_until(mutex_test_waiters(m) == 1, 5000))
-		goto out;
-	/* The woken waiter must not preempt us between the two calls. */
-	preempt_disable();
-	gosync_mutex_unlock(m);
-	ctx->barged = gosync_mutex_trylock(m);
-	preempt_enable();
-	if (!ctx->barged)
-		return;
-	if (!gosync_test_wait_until(gosync_mutex_is_starving(m), 5000))
-		goto out;
-	KUNIT_EXPECT_TRUE(ctx->test, gosync_mutex_is_locked(m));
-	gosync_mutex_unlock(m);
-	/* The handoff is in flight or done: no barging either way. */
-	ctx->handed_off = !gosync_mutex_trylock(m);
-	if (ctx->handed_off)
-		return;
-out:
-	gosync_mutex_unlock(m);
-}
-
 static void mutex_starvation_handoff(struct kunit *test)
 {
-	unsigned long saved = READ_ONCE(gosync_starvation_threshold_ns);
 	struct handoff_ctx ctx = {
 		.m = mutex_test_make(test, MUTEX_INITIALISED),
-		.test = test,
 	};
 	u64 handoffs = gosync_stat_read(GOSYNC_STAT_MUTEX_HANDOFFS);
-	unsigned int attempt;
+	struct task_struct *waiter;
+	bool barged, starving = false, handed_off = false;
 
-	WRITE_ONCE(gosync_starvation_threshold_ns, 0);
-	/*
-	 * The woken waiter may win the race to the barge (the host may
-	 * preempt the vCPU of this thread); try again then.
-	 */
-	for (attempt = 0; attempt < 50 && !ctx.barged; attempt++) {
-		gosync_mutex_lock(ctx.m);
-		KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, 1, handoff_waiter,
-							      &ctx, handoff_choreography), 0);
+	mutex_test_set_threshold(test, 0);
+	init_completion(&ctx.done);
+	gosync_mutex_lock(ctx.m);
+	migrate_disable();
+	waiter = kthread_run_on_cpu(handoff_waiter, &ctx, smp_processor_id(),
+				    "gosync-handoff/%u");
+	if (IS_ERR(waiter)) {
+		migrate_enable();
+		gosync_mutex_unlock(ctx.m);
+		KUNIT_FAIL(test, "kthread_run_on_cpu: %pe", waiter);
+		return;
 	}
-	WRITE_ONCE(gosync_starvation_threshold_ns, saved);
-	mutex_test_expect_idle(test, ctx.m);
-	if (!ctx.barged)
-		kunit_skip(test, "the woken waiter won the race %u times in a row",
-			   attempt);
-	kunit_info(test, "barged past the woken waiter at attempt %u\n", attempt);
-	KUNIT_EXPECT_TRUE(test, ctx.handed_off);
-	KUNIT_EXPECT_GT(test, gosync_test_stat_delta(MUTEX_HANDOFFS, handoffs), 0);
+	KUNIT_EXPECT_TRUE(test, gosync_test_wait_until(mutex_test_waiters(ctx.m) == 1,
+						       5000));
+	preempt_disable();
+	gosync_mutex_unlock(ctx.m);
+	barged = gosync_mutex_trylock(ctx.m);
+	preempt_enable();
+	if (barged) {
+		starving = gosync_test_wait_until(gosync_mutex_is_starving(ctx.m),
+						  5000);
+		KUNIT_EXPECT_TRUE(test, gosync_mutex_is_locked(ctx.m));
+		/* As above: the waiter must not take and drop it in between. */
+		preempt_disable();
+		gosync_mutex_unlock(ctx.m);
+		handed_off = !gosync_mutex_trylock(ctx.m);
+		preempt_enable();
+		if (!handed_off)
+			gosync_mutex_unlock(ctx.m);
+	}
+	migrate_enable();
+	wait_for_completion(&ctx.done);
+	KUNIT_EXPECT_TRUE(test, barged);
+	KUNIT_EXPECT_TRUE(test, starving);
+	KUNIT_EXPECT_TRUE(test, handed_off);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_HANDOFFS, handoffs), 1);
 	mutex_test_expect_idle(test, ctx.m);
 }
 
@@ -405,66 +417,153 @@ static void mutex_waiter_gives_up_cleanly(struct kunit *test)
 	mutex_test_expect_idle(test, ctx.m);
 }
 
+struct try_ctx {
+	struct gosync_mutex *m;
+	int result;
+};
+
+static int try_thread(void *data, unsigned int index)
+{
+	struct try_ctx *ctx = data;
+
+	ctx->result = gosync_mutex_lock_timeout(ctx->m, 0);
+	if (!ctx->result)
+		gosync_mutex_unlock(ctx->m);
+	return 0;
+}
+
+/* A timeout of 0 only tries: no waiter is counted, nobody sleeps. */
+static void mutex_timeout_zero_only_tries(struct kunit *test)
+{
+	struct try_ctx ctx = { .m = mutex_test_make(test, MUTEX_INITIALISED) };
+	u64 contended = gosync_stat_read(GOSYNC_STAT_MUTEX_CONTENDED);
+	u64 slept = gosync_stat_read(GOSYNC_STAT_MUTEX_SLEPT);
+
+	gosync_mutex_lock(ctx.m);
+	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 1, try_thread,
+						      &ctx, NULL), 0);
+	KUNIT_EXPECT_EQ(test, ctx.result, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, mutex_test_state(ctx.m), GOSYNC_MUTEX_LOCKED);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_CONTENDED, contended), 0);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_SLEPT, slept), 0);
+	gosync_mutex_unlock(ctx.m);
+	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 1, try_thread,
+						      &ctx, NULL), 0);
+	KUNIT_EXPECT_EQ(test, ctx.result, 0);
+	mutex_test_expect_idle(test, ctx.m);
+}
+
+enum storm_mode { STORM_NORMAL, STORM_STARVING };
+
+static const enum storm_mode storm_modes[] = { STORM_NORMAL, STORM_STARVING };
+
+static void storm_mode_desc(const enum storm_mode *mode, char *desc)
+{
+	strscpy(desc, *mode == STORM_NORMAL ? "normal mode" : "starvation mode",
+		KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(storm_mode, storm_modes, storm_mode_desc);
+
 struct storm_ctx {
 	struct gosync_mutex *m;
-	unsigned long counter;
+	unsigned long counter;		/* plain: only the mutex protects it */
+	atomic_t in_section;
+	atomic_t two_owners;
+	atomic_t bad_state;
+	atomic_t stuck;
 	atomic_t acquired;
 	atomic_t gave_up;
 	atomic_t bad_errors;
 	atomic_t holders_running;
 	atomic_t givers_running;
-	atomic_t gave_up_by[2];		/* [0] timeout, [1] signal */
+	atomic_t gave_up_by[3];		/* by enum give_up_way */
 	unsigned int nr_holders;
 };
 
-#define STORM_HOLDER_LOCKS	1000
-#define STORM_GIVERS		4
+#define STORM_HOLDER_LOCKS	400
+#define STORM_GIVERS		3
+/* A holder that waits this long is a waiter asleep on a free mutex. */
+#define STORM_STUCK_MS		10000
 
-static void storm_critical_section(struct storm_ctx *ctx)
+static enum give_up_way storm_giver_way(struct storm_ctx *ctx,
+					unsigned int index)
 {
+	return (index - ctx->nr_holders) % ARRAY_SIZE(give_up_ways);
+}
+
+/*
+ * What holds at every instant while a task owns the mutex: LOCKED is set,
+ * and starvation mode has a waiter to hand off to.
+ */
+static bool mutex_test_owned_state_ok(int state)
+{
+	return (state & GOSYNC_MUTEX_LOCKED) &&
+	       (!(state & GOSYNC_MUTEX_STARVING) || gosync_mutex_waiters(state));
+}
+
+/* Owns the mutex: count the owners inside, check the state, let go. */
+static void storm_critical_section(struct storm_ctx *ctx, bool sleep)
+{
+	if (atomic_inc_return(&ctx->in_section) != 1)
+		atomic_inc(&ctx->two_owners);
+	if (!mutex_test_owned_state_ok(mutex_test_state(ctx->m)))
+		atomic_inc(&ctx->bad_state);
 	ctx->counter++;
+	/* Sleeping inside: waiters cannot spin, they park. */
+	if (sleep)
+		usleep_range(5, 20);
+	if (!mutex_test_owned_state_ok(mutex_test_state(ctx->m)))
+		atomic_inc(&ctx->bad_state);
+	atomic_dec(&ctx->in_section);
 	atomic_inc(&ctx->acquired);
 	gosync_mutex_unlock(ctx->m);
 }
 
 /*
- * Holders take the mutex for a few microseconds at a time; givers try
- * with a timeout of zero or one jiffy, or interruptibly while the test
+ * Holders take the mutex for a few microseconds at a time; givers wait
+ * with a timeout of one jiffy, or interruptibly or killably while the test
  * thread showers them with signals, so that thousands of waits end early,
  * some of them just as a wakeup or a handoff was on its way.
  */
 static int storm_thread(void *data, unsigned int index)
 {
 	struct storm_ctx *ctx = data;
-	bool interruptible = index % 2;
+	unsigned long stuck = msecs_to_jiffies(STORM_STUCK_MS);
+	enum give_up_way way;
 	unsigned int i;
 	int err;
 
 	if (index < ctx->nr_holders) {
 		for (i = 0; i < STORM_HOLDER_LOCKS; i++) {
-			gosync_mutex_lock(ctx->m);
-			/* Sleeping inside: waiters cannot spin, they park. */
-			usleep_range(5, 20);
-			storm_critical_section(ctx);
+			err = gosync_mutex_lock_timeout(ctx->m, stuck);
+			if (err) {
+				atomic_inc(&ctx->stuck);
+				break;
+			}
+			storm_critical_section(ctx, true);
+			if (i % 2)
+				usleep_range(5, 20);
 		}
 		atomic_dec(&ctx->holders_running);
 		return 0;
 	}
+	way = storm_giver_way(ctx, index);
 	allow_signal(SIGUSR1);
-	for (i = 0; atomic_read(&ctx->holders_running); i++) {
-		if (interruptible)
-			err = gosync_mutex_lock_interruptible(ctx->m);
-		else
-			err = gosync_mutex_lock_timeout(ctx->m, i % 4 ? 0 : 1);
+	allow_signal(SIGKILL);
+	while (atomic_read(&ctx->holders_running)) {
+		err = give_up_lock(ctx->m, way, 1);
 		if (!err) {
-			storm_critical_section(ctx);
+			storm_critical_section(ctx, false);
 			continue;
 		}
-		if (err != (interruptible ? -EINTR : -ETIMEDOUT))
+		if (err != (way == GIVE_UP_TIMEOUT ? -ETIMEDOUT : -EINTR))
 			atomic_inc(&ctx->bad_errors);
 		atomic_inc(&ctx->gave_up);
-		atomic_inc(&ctx->gave_up_by[interruptible]);
+		atomic_inc(&ctx->gave_up_by[way]);
 		flush_signals(current);
+		/* Away for a moment: fewer waiters, often only one. */
+		usleep_range(10, 40);
 	}
 	atomic_dec(&ctx->givers_running);
 	return 0;
@@ -477,38 +576,162 @@ static void storm_signal(struct task_struct **tasks, unsigned int nr,
 	unsigned int i;
 
 	while (atomic_read(&ctx->givers_running)) {
-		for (i = ctx->nr_holders + 1; i < nr; i += 2)
-			send_sig(SIGUSR1, tasks[i], 1);
+		for (i = ctx->nr_holders; i < nr; i++) {
+			switch (storm_giver_way(ctx, i)) {
+			case GIVE_UP_SIGNAL:
+				send_sig(SIGUSR1, tasks[i], 1);
+				break;
+			case GIVE_UP_KILL:
+				send_sig(SIGKILL, tasks[i], 1);
+				break;
+			default:
+				break;
+			}
+		}
 		usleep_range(20, 60);
 	}
 }
 
+/*
+ * Waiters give up by timeout, signal and kill while holders lock and
+ * unlock, in normal mode and (threshold 0) in starvation mode, with the
+ * windows between each give-up's decision and its state change, between a
+ * handoff and its receipt, and after unlock's release widened.  After the
+ * storm nothing may be left: no waiter counted, no mode, no parked wakeup.
+ */
 static void mutex_give_up_storm(struct kunit *test)
 {
+	const enum storm_mode *mode = test->param_value;
 	struct storm_ctx ctx = {
 		.m = mutex_test_make(test, MUTEX_INITIALISED),
-		.nr_holders = num_online_cpus(),
 	};
-	unsigned int nr = ctx.nr_holders + STORM_GIVERS;
-	u64 gave_up = gosync_stat_read(GOSYNC_STAT_MUTEX_GAVE_UP);
+	unsigned int nr;
 
+	u64 gave_up = gosync_stat_read(GOSYNC_STAT_MUTEX_GAVE_UP);
+	u64 entered = gosync_stat_read(GOSYNC_STAT_MUTEX_STARVATION_ENTERED);
+	const enum gosync_delay_point give_up_point =
+		GOSYNC_DELAY_MUTEX_GIVE_UP_BEFORE_LEAVE;
+	const enum gosync_delay_point handoff_point =
+		GOSYNC_DELAY_MUTEX_HANDOFF_BEFORE_TAKE;
+	u64 give_up_hits = gosync_delay_point_hits(give_up_point);
+	u64 handoff_hits = gosync_delay_point_hits(handoff_point);
+	enum give_up_way way;
+
+	/*
+	 * In starvation mode one holder: a giver is then often the last
+	 * waiter, whose give-up races with the handoff most narrowly.
+	 */
+	ctx.nr_holders = *mode == STORM_STARVING ? 1 : num_online_cpus();
+	nr = ctx.nr_holders + STORM_GIVERS;
+	mutex_test_set_threshold(test, *mode == STORM_STARVING ? 0 : ULONG_MAX);
+	gosync_test_arm_delay(test, give_up_point, 300);
+	gosync_test_arm_delay(test, handoff_point, 300);
+	gosync_test_arm_delay(test, GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE, 50);
 	atomic_set(&ctx.holders_running, ctx.nr_holders);
 	atomic_set(&ctx.givers_running, STORM_GIVERS);
 	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, nr, storm_thread,
 						      &ctx, storm_signal), 0);
+	gosync_delay_points_disarm(NULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.two_owners), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.bad_state), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.stuck), 0);
+	/* A wait that ran backwards across CPUs must not wrap. */
+	KUNIT_EXPECT_LT(test, gosync_stat_read(GOSYNC_STAT_MUTEX_WAIT_NS_MAX),
+			600ULL * NSEC_PER_SEC);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.bad_errors), 0);
 	KUNIT_EXPECT_EQ(test, ctx.counter, (unsigned long)atomic_read(&ctx.acquired));
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_GAVE_UP, gave_up),
 			(u64)atomic_read(&ctx.gave_up));
-	KUNIT_EXPECT_GT(test, atomic_read(&ctx.gave_up_by[0]), 0);
-	KUNIT_EXPECT_GT(test, atomic_read(&ctx.gave_up_by[1]), 0);
+	for (way = 0; way < ARRAY_SIZE(give_up_ways); way++)
+		KUNIT_EXPECT_GT(test, atomic_read(&ctx.gave_up_by[way]), 0);
+	give_up_hits = gosync_delay_point_hits(give_up_point) - give_up_hits;
+	handoff_hits = gosync_delay_point_hits(handoff_point) - handoff_hits;
+	entered = gosync_test_stat_delta(MUTEX_STARVATION_ENTERED, entered);
+	KUNIT_EXPECT_GT(test, give_up_hits, 0);
+	if (*mode == STORM_STARVING) {
+		KUNIT_EXPECT_GT(test, entered, 0);
+		KUNIT_EXPECT_GT(test, handoff_hits, 0);
+	}
 	mutex_test_expect_idle(test, ctx.m);
-	kunit_info(test, "%d acquisitions; waits given up: %d on timeout, %d on a signal\n",
-		   atomic_read(&ctx.acquired), atomic_read(&ctx.gave_up_by[0]),
-		   atomic_read(&ctx.gave_up_by[1]));
+	kunit_info(test, "%d acquisitions; waits given up: %d on timeout, %d on a signal, %d on a kill; starvation entered %llu times\n",
+		   atomic_read(&ctx.acquired),
+		   atomic_read(&ctx.gave_up_by[GIVE_UP_TIMEOUT]),
+		   atomic_read(&ctx.gave_up_by[GIVE_UP_SIGNAL]),
+		   atomic_read(&ctx.gave_up_by[GIVE_UP_KILL]), entered);
 	/* Usable afterwards. */
 	gosync_mutex_lock(ctx.m);
 	gosync_mutex_unlock(ctx.m);
+	mutex_test_expect_idle(test, ctx.m);
+}
+
+#define REUSE_ROUNDS 300
+
+struct reuse_ctx {
+	struct gosync_mutex *m;
+	atomic_t round;		/* the round B may take the mutex in */
+	atomic_t unlocked;	/* the last round whose unlock by A returned */
+	atomic_t unbalanced;
+};
+
+/*
+ * A locks and unlocks; B takes the mutex as soon as A released it, unlocks
+ * it and wipes it, as a task that frees the object holding the mutex
+ * would.  A's unlock must not touch the mutex after releasing it: on a
+ * lockdep kernel A's own lock count tells whether its release annotation
+ * was lost on the wiped mutex.
+ */
+static int reuse_thread(void *data, unsigned int index)
+{
+	struct reuse_ctx *ctx = data;
+	int r;
+
+	for (r = 1; r <= REUSE_ROUNDS; r++) {
+		if (index == 0) {
+#ifdef CONFIG_LOCKDEP
+			int depth = current->lockdep_depth;
+#endif
+
+			gosync_mutex_lock(ctx->m);
+			atomic_set(&ctx->round, r);
+			gosync_mutex_unlock(ctx->m);
+#ifdef CONFIG_LOCKDEP
+			if (current->lockdep_depth != depth)
+				atomic_inc(&ctx->unbalanced);
+#endif
+			atomic_set(&ctx->unlocked, r);
+			/* B makes the mutex anew before the next round. */
+			while (atomic_read(&ctx->round) != -r)
+				cpu_relax();
+			continue;
+		}
+		while (atomic_read(&ctx->round) != r)
+			cpu_relax();
+		while (!gosync_mutex_trylock(ctx->m))
+			cpu_relax();
+		gosync_mutex_unlock(ctx->m);
+		memset(ctx->m, 0, sizeof(*ctx->m));
+		while (atomic_read(&ctx->unlocked) != r)
+			cpu_relax();
+		gosync_mutex_init(ctx->m);
+		atomic_set(&ctx->round, -r);
+	}
+	return 0;
+}
+
+static void mutex_unlock_touches_nothing_after_release(struct kunit *test)
+{
+	struct reuse_ctx ctx = {
+		.m = mutex_test_make(test, MUTEX_INITIALISED),
+	};
+	const enum gosync_delay_point point =
+		GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE;
+	u64 hits = gosync_delay_point_hits(point);
+
+	gosync_test_arm_delay(test, point, 100);
+	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 2, reuse_thread,
+						      &ctx, NULL), 0);
+	KUNIT_EXPECT_GT(test, gosync_delay_point_hits(point), hits);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.unbalanced), 0);
 	mutex_test_expect_idle(test, ctx.m);
 }
 
@@ -534,7 +757,10 @@ static struct kunit_case gosync_mutex_cases[] = {
 	KUNIT_CASE_SLOW(mutex_fairness_starvation_mode),
 	KUNIT_CASE_SLOW(mutex_starvation_handoff),
 	KUNIT_CASE_PARAM(mutex_waiter_gives_up_cleanly, give_up_way_gen_params),
-	KUNIT_CASE_SLOW(mutex_give_up_storm),
+	KUNIT_CASE(mutex_timeout_zero_only_tries),
+	KUNIT_CASE_PARAM_ATTR(mutex_give_up_storm, storm_mode_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE(mutex_unlock_touches_nothing_after_release),
 	KUNIT_CASE(mutex_unlock_of_unlocked_is_misuse),
 	{}
 };

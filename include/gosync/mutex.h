@@ -9,8 +9,11 @@
  * Rules (the kernel's, where they differ from Go's):
  *  - lock, lock_interruptible, lock_killable and lock_timeout sleep: process
  *    context only, never under a spinlock or with preemption disabled;
+ *  - trylock and unlock: task context (not hard or soft interrupt
+ *    handlers), any locks held; they never sleep;
  *  - the task that locked the mutex unlocks it (Go lets any goroutine);
- *  - a mutex must not be freed while locked or while any task waits on it.
+ *  - a mutex must not be freed while locked or while any task waits on it;
+ *    the last user may free it as soon as its own unlock returned.
  *
  * See Documentation/api.rst for the fairness contract.
  */
