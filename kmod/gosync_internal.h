@@ -223,9 +223,13 @@ static inline unsigned int gosync_mutex_waiters(int state)
 	return (unsigned int)state >> GOSYNC_MUTEX_WAITER_SHIFT;
 }
 
-/* Map hash mask and allocation budget; only tests change them. */
+/* Map hash mask and allocation budget: test builds only, tests change them. */
+#if IS_ENABLED(CONFIG_KUNIT)
 extern u64 gosync_map_hash_mask;
 extern atomic_t gosync_map_alloc_budget;
+#endif
+int gosync_map_module_init(void);
+void gosync_map_module_exit(void);
 
 /*
  * The gosync waitgroup state word, Go's layout: the counter (signed) in the
@@ -263,6 +267,8 @@ enum gosync_delay_point {
 	GOSYNC_DELAY_MUTEX_HANDOFF_BEFORE_TAKE,
 	/* Mutex unlock, right after the cmpxchg that released the mutex. */
 	GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE,
+	/* map: a node emptied by a delete is dead, not yet unhooked. */
+	GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK,
 	GOSYNC_NR_DELAY_POINTS
 };
 

@@ -17,15 +17,24 @@ static int __init gosync_init(void)
 	err = gosync_wg_module_init();
 	if (err)
 		return err;
+	err = gosync_map_module_init();
+	if (err)
+		goto out_wg;
 	err = gosync_stats_init();
 	if (err)
-		gosync_wg_module_exit();
+		goto out_map;
+	return 0;
+out_map:
+	gosync_map_module_exit();
+out_wg:
+	gosync_wg_module_exit();
 	return err;
 }
 
 static void __exit gosync_exit(void)
 {
 	gosync_stats_exit();
+	gosync_map_module_exit();
 	gosync_wg_module_exit();
 }
 

@@ -20,15 +20,27 @@
  * period, and free_value runs only then, so a value loaded under
  * rcu_read_lock() stays valid until rcu_read_unlock().
  *
- * Writers find the node whose slot they must change, lock that node alone,
- * check that it is still live and the slot still holds what they saw, and
- * publish with rcu_assign_pointer().  Memory is allocated before a lock is
- * taken, so a failed allocation changes nothing.  A node emptied by a
- * delete is marked dead under its own lock and then unhooked from its
- * parent under the parent's lock: one lock at a time, always.
+ * Writers first look, lock-free like a reader: an operation whose answer
+ * is already known (load_or_store of a present key, a delete of an absent
+ * one, a compare that fails, a store of the value already there) returns
+ * without a lock or an allocation.  Otherwise a writer finds the node whose
+ * slot it must change, locks that node, checks that it is still live and
+ * the slot still holds what it saw, and publishes with rcu_assign_pointer().
+ * Memory is allocated with no lock held, and only when the locked node
+ * shows that the operation needs it, so a failed allocation changes nothing.
+ *
+ * Lock order: a node, then its parent (Go's order).  A node emptied by a
+ * delete is marked dead and unhooked from its parent while both locks are
+ * held, with interrupts off throughout, so no writer can find a dead node
+ * still hooked into the trie and spin on it: one that locks a node after
+ * it died finds the parent's slot already changed when it walks again.
+ * Writers lock only the node they change and, when pruning, its ancestors
+ * in turn, never a child while holding a parent: there is no cycle.
  */
 
+#include <kunit/visibility.h>
 #include <linux/export.h>
+#include <linux/lockdep.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -37,6 +49,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #include <gosync/map.h>
@@ -64,6 +77,10 @@ struct gosync_map_entry {
 	u64 hash;
 	/* Next entry with the same full hash; changed under the slot's node lock. */
 	struct gosync_map_entry __rcu *overflow;
+	/*
+	 * Replaced in place (WRITE_ONCE, under the slot's node lock) only when
+	 * the old value needs no deferred free; readers use READ_ONCE.
+	 */
 	void *value;
 	void (*free_value)(void *value);
 	struct rcu_head rcu;
@@ -75,6 +92,8 @@ struct gosync_map_root {
 	siphash_key_t seed;
 	/* Frees the whole trie a grace period after gosync_map_clear(). */
 	struct rcu_work teardown;
+	/* The map whose teardowns count this one; set by gosync_map_clear(). */
+	struct gosync_map *map;
 	/* Keys in this trie: a clear swaps in a new root, and len is 0 at once. */
 	atomic_long_t len;
 	struct gosync_map_node node;
@@ -153,9 +172,11 @@ static void gosync_map_node_retire(struct gosync_map_node *node)
 /*
  * All ones.  The KUnit suite narrows it to force full-hash collisions and
  * the deepest expansions; it must not change while any map holds a key.
+ * A test-only knob: without KUnit it is static and never written, so no
+ * module can switch keyed hashing off.
  */
-u64 gosync_map_hash_mask = U64_MAX;
-EXPORT_SYMBOL_GPL(gosync_map_hash_mask);
+VISIBLE_IF_KUNIT u64 gosync_map_hash_mask = U64_MAX;
+EXPORT_SYMBOL_IF_KUNIT(gosync_map_hash_mask);
 
 static u64 gosync_map_hash(const struct gosync_map_root *root, const void *key,
 			   size_t len)
@@ -165,10 +186,12 @@ static u64 gosync_map_hash(const struct gosync_map_root *root, const void *key,
 
 /*
  * Allocations the map may still make before they fail; -1 is no limit.
- * Only the KUnit suite sets it, to prove that a failure changes nothing.
+ * Only the KUnit suite sets it, to fail exactly the n-th allocation of one
+ * write and prove that a failure changes nothing (failslab, configured from
+ * debugfs, cannot be aimed at one call of one test).  Test builds only.
  */
-atomic_t gosync_map_alloc_budget = ATOMIC_INIT(-1);
-EXPORT_SYMBOL_GPL(gosync_map_alloc_budget);
+VISIBLE_IF_KUNIT atomic_t gosync_map_alloc_budget = ATOMIC_INIT(-1);
+EXPORT_SYMBOL_IF_KUNIT(gosync_map_alloc_budget);
 
 static void *gosync_map_alloc(struct gosync_map *m, size_t size)
 {
@@ -267,7 +290,7 @@ bool gosync_map_load(struct gosync_map *m, const void *key, size_t len,
 	if (entry) {
 		gosync_stat_inc(GOSYNC_STAT_MAP_LOAD_HIT);
 		if (value)
-			*value = entry->value;
+			*value = READ_ONCE(entry->value);
 	}
 out:
 	rcu_read_unlock();
@@ -283,7 +306,7 @@ enum gosync_map_op {
 	GOSYNC_MAP_COMPARE_AND_DELETE,
 };
 
-/* What a writer needs besides the lock: memory, allocated up front. */
+/* What a writer needs besides the lock: memory, allocated unlocked. */
 struct gosync_map_update {
 	enum gosync_map_op op;
 	const void *key;
@@ -293,6 +316,10 @@ struct gosync_map_update {
 	void *value;		/* the new value */
 	void *expected;		/* compare-and-* */
 	void *found;		/* the value that was there */
+	bool need_entry;	/* the locked node showed a new entry is needed */
+	bool in_place;		/* no memory: replace the value in its entry */
+	bool retired;		/* @found left the map in place: free it */
+	void (*free_value)(void *value);	/* of the retired value */
 	struct gosync_map_entry *new_entry;
 	struct gosync_map_node *spare[GOSYNC_MAP_MAX_DEPTH];
 	unsigned int nr_spare;
@@ -311,8 +338,12 @@ static bool gosync_map_node_empty(struct gosync_map_node *node)
 
 /*
  * Unlock @node after a write.  If the write emptied it, unhook it first,
- * and every ancestor that becomes empty in turn, never holding more than
- * one node lock.
+ * and every ancestor that becomes empty in turn.  The parent is locked
+ * before the child is marked dead and stays locked until the child is
+ * unhooked (Go's order, child then parent), with interrupts off from the
+ * child's lock to the end: a writer that finds the child dead always finds
+ * the parent's slot changed when it walks again, even when it runs in an
+ * interrupt on this CPU.
  */
 static void gosync_map_unlock_node(struct gosync_map_node *node,
 				   unsigned long flags)
@@ -322,16 +353,22 @@ static void gosync_map_unlock_node(struct gosync_map_node *node,
 	unsigned int index;
 
 	while (node->parent && gosync_map_node_empty(node)) {
-		/* Writers that find it dead go back to the root. */
-		node->dead = true;
 		parent = node->parent;
-		spin_unlock_irqrestore(&node->lock, flags);
-
-		spin_lock_irqsave(&parent->lock, flags);
+		/*
+		 * Never dead itself: @node still hangs from it, and a node is
+		 * pruned only when empty.  Two node locks are held at most;
+		 * lockdep sees the parent as the nested one until the child
+		 * is unlocked.
+		 */
+		spin_lock_nested(&parent->lock, SINGLE_DEPTH_NESTING);
+		node->dead = true;
+		gosync_delay_point(GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK);
 		index = 0;
 		while (rcu_access_pointer(parent->children[index]) != node)
 			index++;
 		RCU_INIT_POINTER(parent->children[index], NULL);
+		spin_unlock(&node->lock);
+		lock_set_subclass(&parent->lock.dep_map, 0, _THIS_IP_);
 		gosync_map_node_retire(node);
 		node = parent;
 	}
@@ -389,16 +426,73 @@ static unsigned int gosync_map_nodes_to_part(u64 a, u64 b, unsigned int shift)
 }
 
 /*
- * Apply @u to the slot found under @node (locked, live).  Returns 1 when
- * the key was found, 0 when not, -EAGAIN when spare nodes are missing.
+ * Replace the value of @entry (found at @link, or heading @slot) by @u's.
+ * A value that needs no deferred free changes in place; so does one whose
+ * writer could get no memory and may sleep (its value is freed after a
+ * grace period by gosync_map_write()).  Otherwise a new entry takes the
+ * old one's place and the old one carries the old value through the grace
+ * period.  Returns -EAGAIN when that new entry is still to be allocated.
  */
-static int gosync_map_apply(struct gosync_map *m, struct gosync_map_update *u,
+static int gosync_map_replace(struct gosync_map_update *u,
+			      struct gosync_map_node *node, void __rcu **slot,
+			      struct gosync_map_entry __rcu **link,
+			      struct gosync_map_entry *entry)
+{
+	if (!entry->free_value || u->in_place) {
+		WRITE_ONCE(entry->value, u->value);
+		u->retired = !!entry->free_value;
+		u->free_value = entry->free_value;
+		gosync_stat_inc(GOSYNC_STAT_MAP_STORE);
+		return 1;
+	}
+	if (!u->new_entry) {
+		u->need_entry = true;
+		return -EAGAIN;
+	}
+	RCU_INIT_POINTER(u->new_entry->overflow,
+			 rcu_dereference_protected(entry->overflow,
+						   lockdep_is_held(&node->lock)));
+	if (link)
+		rcu_assign_pointer(*link, u->new_entry);
+	else
+		rcu_assign_pointer(*slot, gosync_map_tag_entry(u->new_entry));
+	u->new_entry = NULL;
+	gosync_stat_inc(GOSYNC_STAT_MAP_STORE);
+	gosync_map_entry_retire(entry);
+	return 1;
+}
+
+static void gosync_map_remove(struct gosync_map_update *u,
+			      struct gosync_map_node *node, void __rcu **slot,
+			      struct gosync_map_entry __rcu **link,
+			      struct gosync_map_entry *entry)
+{
+	struct gosync_map_entry *next =
+		rcu_dereference_protected(entry->overflow,
+					  lockdep_is_held(&node->lock));
+
+	if (link)
+		rcu_assign_pointer(*link, next);
+	else
+		rcu_assign_pointer(*slot, next ? gosync_map_tag_entry(next) : NULL);
+	atomic_long_dec(&u->root->len);
+	gosync_stat_add(GOSYNC_STAT_MAP_ENTRIES, -1);
+	gosync_stat_inc(GOSYNC_STAT_MAP_DELETE);
+	gosync_map_entry_retire(entry);
+}
+
+/*
+ * Apply @u to the slot found under @node (locked, live).  Returns 1 when
+ * the key was found, 0 when not, -EAGAIN when memory is missing (what is
+ * missing is noted in @u).  A value replaced by itself stays: it never
+ * left the map, so it is never freed.
+ */
+static int gosync_map_apply(struct gosync_map_update *u,
 			    struct gosync_map_node *node, void __rcu **slot)
 {
 	void *child = rcu_dereference_protected(*slot, lockdep_is_held(&node->lock));
 	struct gosync_map_entry __rcu **link;
 	struct gosync_map_entry *head, *entry;
-	bool replace = false, remove = false;
 
 	head = child ? gosync_map_to_entry(child) : NULL;
 	/* Find the key's entry and the link that points at it. */
@@ -411,53 +505,39 @@ static int gosync_map_apply(struct gosync_map *m, struct gosync_map_update *u,
 	}
 
 	if (entry) {
+		/* Only writers change it, and they hold @node's lock. */
 		u->found = entry->value;
 		switch (u->op) {
 		case GOSYNC_MAP_LOAD_OR_STORE:
-			return 1;
+			break;
 		case GOSYNC_MAP_SWAP:
-			replace = true;
+			if (entry->value != u->value)
+				return gosync_map_replace(u, node, slot, link, entry);
 			break;
 		case GOSYNC_MAP_COMPARE_AND_SWAP:
-			replace = entry->value == u->expected;
+			if (entry->value == u->expected && u->expected != u->value)
+				return gosync_map_replace(u, node, slot, link, entry);
 			break;
 		case GOSYNC_MAP_LOAD_AND_DELETE:
-			remove = true;
+			gosync_map_remove(u, node, slot, link, entry);
 			break;
 		case GOSYNC_MAP_COMPARE_AND_DELETE:
-			remove = entry->value == u->expected;
+			if (entry->value == u->expected)
+				gosync_map_remove(u, node, slot, link, entry);
 			break;
 		}
-		if (replace) {
-			RCU_INIT_POINTER(u->new_entry->overflow,
-					 rcu_dereference_protected(entry->overflow,
-								   lockdep_is_held(&node->lock)));
-			if (link)
-				rcu_assign_pointer(*link, u->new_entry);
-			else
-				rcu_assign_pointer(*slot, gosync_map_tag_entry(u->new_entry));
-			u->new_entry = NULL;
-			gosync_stat_inc(GOSYNC_STAT_MAP_STORE);
-		} else if (remove) {
-			struct gosync_map_entry *next =
-				rcu_dereference_protected(entry->overflow,
-							  lockdep_is_held(&node->lock));
-
-			if (link)
-				rcu_assign_pointer(*link, next);
-			else
-				rcu_assign_pointer(*slot, next ? gosync_map_tag_entry(next) : NULL);
-			atomic_long_dec(&u->root->len);
-			gosync_stat_add(GOSYNC_STAT_MAP_ENTRIES, -1);
-			gosync_stat_inc(GOSYNC_STAT_MAP_DELETE);
-		}
-		if (replace || remove)
-			gosync_map_entry_retire(entry);
 		return 1;
 	}
 
 	if (u->op != GOSYNC_MAP_LOAD_OR_STORE && u->op != GOSYNC_MAP_SWAP)
 		return 0;
+	if (!u->new_entry) {
+		/* In place means memory ran out: nothing to insert with. */
+		if (u->in_place)
+			return -ENOMEM;
+		u->need_entry = true;
+		return -EAGAIN;
+	}
 	if (!head) {
 		rcu_assign_pointer(*slot, gosync_map_tag_entry(u->new_entry));
 	} else if (head->hash == u->hash) {
@@ -478,12 +558,60 @@ static int gosync_map_apply(struct gosync_map *m, struct gosync_map_update *u,
 	return 0;
 }
 
-/* Allocate what @u may need; on failure nothing has changed. */
+/*
+ * The lock-free look that comes first: a reader's walk from @child (what
+ * the key's slot held).  Returns 1 or 0 (as gosync_map_apply() would)
+ * when the answer is known without a lock, and -EAGAIN when the writer
+ * must lock.  An answer here is the state at the moment the slot or chain
+ * link was read, which lies within the call: linearisable, like a load.
+ */
+static int gosync_map_look(struct gosync_map_update *u, void *child)
+{
+	struct gosync_map_entry *entry;
+	void *value;
+
+	entry = gosync_map_chain_find(child, u->hash, u->key, u->len);
+	if (!entry) {
+		if (u->op == GOSYNC_MAP_LOAD_OR_STORE || u->op == GOSYNC_MAP_SWAP) {
+			/* It will insert: allocate first, unless done. */
+			u->need_entry = true;
+			return -EAGAIN;
+		}
+		return 0;
+	}
+	value = READ_ONCE(entry->value);
+	switch (u->op) {
+	case GOSYNC_MAP_LOAD_OR_STORE:
+		break;
+	case GOSYNC_MAP_SWAP:
+		if (value == u->value)
+			break;
+		/* A replacement needs a new entry only to carry a freed value. */
+		u->need_entry = !!entry->free_value;
+		return -EAGAIN;
+	case GOSYNC_MAP_COMPARE_AND_SWAP:
+		if (value != u->expected || u->expected == u->value)
+			break;
+		u->need_entry = !!entry->free_value;
+		return -EAGAIN;
+	case GOSYNC_MAP_LOAD_AND_DELETE:
+		return -EAGAIN;
+	case GOSYNC_MAP_COMPARE_AND_DELETE:
+		if (value == u->expected)
+			return -EAGAIN;
+		break;
+	}
+	u->found = value;
+	return 1;
+}
+
+/*
+ * Allocate what @u was found to need; on failure nothing has changed.
+ * After one failure a replacement goes on in place, allocating nothing.
+ */
 static int gosync_map_prepare(struct gosync_map *m, struct gosync_map_update *u)
 {
-	if (!u->new_entry && (u->op == GOSYNC_MAP_LOAD_OR_STORE ||
-			      u->op == GOSYNC_MAP_SWAP ||
-			      u->op == GOSYNC_MAP_COMPARE_AND_SWAP)) {
+	if (u->need_entry && !u->new_entry && !u->in_place) {
 		u->new_entry = gosync_map_alloc(m, gosync_map_entry_size(u->len));
 		if (!u->new_entry)
 			goto fail;
@@ -519,6 +647,22 @@ static void gosync_map_release_spares(struct gosync_map_update *u)
 }
 
 /*
+ * Without memory, a replacement that may sleep still goes ahead: the value
+ * changes in place and the old one is freed after a grace period waited
+ * for here.  Compare-and-swap replaces only, so it never reports a lack of
+ * memory as "the value differs" in a map whose gfp flags may sleep.
+ */
+static bool gosync_map_may_replace_in_place(struct gosync_map *m,
+					    struct gosync_map_update *u)
+{
+	if (u->in_place || !gfpflags_allow_blocking(gosync_map_gfp(m)) ||
+	    (u->op != GOSYNC_MAP_SWAP && u->op != GOSYNC_MAP_COMPARE_AND_SWAP))
+		return false;
+	u->in_place = true;
+	return true;
+}
+
+/*
  * The one writer of the map.  Returns 1 if the key was present, 0 if not,
  * or a negative errno with the map unchanged.
  */
@@ -532,9 +676,13 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 	void *child;
 	int ret;
 
-	might_alloc(gosync_map_gfp(m));
+	/* Only what may allocate (or wait for a grace period) may sleep. */
+	if (inserts || (u->op == GOSYNC_MAP_COMPARE_AND_SWAP && m->params.free_value))
+		might_alloc(gosync_map_gfp(m));
 	for (;;) {
 		ret = gosync_map_prepare(m, u);
+		if (ret && gosync_map_may_replace_in_place(m, u))
+			ret = 0;
 		if (!ret && inserts && !rcu_access_pointer(m->root))
 			ret = gosync_map_make_root(m);
 		if (ret)
@@ -560,6 +708,17 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 				break;
 			node = child;
 		}
+		ret = gosync_map_look(u, child);
+		if (ret == -EAGAIN && u->need_entry && !u->new_entry &&
+		    !u->in_place) {
+			/* It needs memory: get it before taking a lock. */
+			rcu_read_unlock();
+			continue;
+		}
+		if (ret != -EAGAIN) {
+			rcu_read_unlock();
+			break;
+		}
 		spin_lock_irqsave(&node->lock, flags);
 		if (node->dead || rcu_access_pointer(*slot) != child) {
 			/* Changed under us: a prune or an expansion.  Walk again. */
@@ -567,14 +726,19 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 			rcu_read_unlock();
 			continue;
 		}
-		ret = gosync_map_apply(m, u, node, slot);
+		ret = gosync_map_apply(u, node, slot);
 		gosync_map_unlock_node(node, flags);
 		rcu_read_unlock();
 		if (ret != -EAGAIN)
 			break;
-		/* Allocate the nodes an expansion needs, unlocked, and retry. */
+		/* Allocate what the locked node showed is missing, and retry. */
 	}
 	gosync_map_release_spares(u);
+	if (u->retired) {
+		/* Readers may hold the old value until their rcu_read_unlock(). */
+		synchronize_rcu();
+		u->free_value(u->found);
+	}
 	return ret;
 }
 
@@ -587,8 +751,12 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
  * @actual: where to put the value now in the map (the loaded one, or
  *          @value); may be NULL
  *
+ * A present key is found lock-free, before anything is allocated: only a
+ * store can fail for lack of memory.
+ *
  * Context: any context the map's gfp flags allow.
- * Return: 1 if loaded, 0 if stored, -ENOMEM or -EINVAL with the map unchanged.
+ * Return: 1 if loaded, 0 if stored, -ENOMEM (only when the key was absent)
+ * or -EINVAL, with the map unchanged.
  */
 int gosync_map_load_or_store(struct gosync_map *m, const void *key, size_t len,
 			     void *value, void **actual)
@@ -617,6 +785,11 @@ EXPORT_SYMBOL_GPL(gosync_map_load_or_store);
  * @previous: where to put the replaced value; may be NULL.  With a
  *            free_value callback, it is valid only until the caller's
  *            next rcu_read_unlock() (or a grace period).
+ *
+ * Storing the value already there changes nothing (and never frees it).
+ * Replacing a value allocates only in a map with free_value; if that fails
+ * and the gfp flags may sleep, the value is replaced in place and the old
+ * one freed after a grace period this call waits for.
  *
  * Context: any context the map's gfp flags allow.
  * Return: 1 if a value was replaced, 0 if the key was new, -ENOMEM or
@@ -666,9 +839,22 @@ EXPORT_SYMBOL_GPL(gosync_map_store);
  * @old: the value expected (compared as a pointer)
  * @new: the replacement
  *
- * Context: any context the map's gfp flags allow.
- * Return: true if swapped; false if the key is absent, holds another
- * value, allocation failed or the arguments are bad.
+ * The comparison is made lock-free first: a key that is absent or holds
+ * another value costs no lock and no allocation.  @old == @new is a
+ * successful no-op.  In a map without free_value the value is replaced in
+ * place: nothing is allocated and lack of memory cannot make it fail.  In
+ * a map with free_value a new entry carries the new value (the old entry
+ * carries the old value through its grace period); if that allocation
+ * fails and the gfp flags may sleep, the value is replaced in place and
+ * the old one freed after a grace period this call waits for.  Only a map
+ * with free_value and gfp flags that may not sleep can, out of memory,
+ * return false for a value that matched (counted in map.alloc_fail).
+ *
+ * Context: any context the map's gfp flags allow; never allocates or
+ * sleeps in a map without free_value.
+ * Return: true if the value was @old and is now @new; false if the key is
+ * absent or holds another value (or, see above, for lack of memory), or
+ * the arguments are bad.
  */
 bool gosync_map_compare_and_swap(struct gosync_map *m, const void *key,
 				 size_t len, void *old, void *new)
@@ -772,7 +958,8 @@ static bool gosync_map_walk(struct gosync_map_node *node,
 		}
 		for (entry = gosync_map_to_entry(child); entry;
 		     entry = rcu_dereference(entry->overflow))
-			if (!fn(entry->key, entry->len, entry->value, arg))
+			if (!fn(entry->key, entry->len, READ_ONCE(entry->value),
+				arg))
 				return false;
 	}
 	return true;
@@ -846,10 +1033,28 @@ static void gosync_map_free_root(struct gosync_map_root *root)
 	kfree(root);
 }
 
+/*
+ * Teardowns run on a workqueue of their own: gosync_map_destroy() waits
+ * for its map's teardowns and nothing else, so it cannot wait on (or
+ * deadlock with) unrelated work.  WQ_MEM_RECLAIM: a teardown frees memory.
+ */
+static struct workqueue_struct *gosync_map_workqueue;
+
 static void gosync_map_teardown_work(struct work_struct *work)
 {
-	gosync_map_free_root(container_of(to_rcu_work(work), struct gosync_map_root,
-					  teardown));
+	struct gosync_map_root *root = container_of(to_rcu_work(work),
+						    struct gosync_map_root,
+						    teardown);
+	struct gosync_map *m = root->map;
+
+	gosync_map_free_root(root);
+	/*
+	 * Full barrier before the wake-up, which only hashes @m's address:
+	 * once the count is 0, gosync_map_destroy() may return and the map's
+	 * memory be freed.
+	 */
+	if (atomic_dec_and_test(&m->teardowns))
+		wake_up_var(&m->teardowns);
 }
 
 /**
@@ -859,7 +1064,9 @@ static void gosync_map_teardown_work(struct work_struct *work)
  * The map is empty at once (and its len 0); the old entries, and their
  * values through free_value, are freed after a grace period, in process
  * context.
- * Writers racing with the clear may land on either side of it.
+ * Writers racing with the clear may land on either side of it.  The
+ * memory of a cleared map must stay until gosync_map_destroy() returned:
+ * the teardown reports to it.
  *
  * Context: any context; never sleeps.
  */
@@ -870,8 +1077,12 @@ void gosync_map_clear(struct gosync_map *m)
 	if (GOSYNC_MISUSE(!m, GOSYNC_STAT_MAP_MISUSE, "map: clear of NULL map\n"))
 		return;
 	root = xchg((struct gosync_map_root __force **)&m->root, NULL);
-	if (root)
-		queue_rcu_work(gosync_workqueue, &root->teardown);
+	if (root) {
+		root->map = m;
+		/* Counted before queued: the work's decrement comes after. */
+		atomic_inc(&m->teardowns);
+		queue_rcu_work(gosync_map_workqueue, &root->teardown);
+	}
 }
 EXPORT_SYMBOL_GPL(gosync_map_clear);
 
@@ -926,6 +1137,10 @@ EXPORT_SYMBOL_GPL(gosync_map_init);
  * Every value still in the map, and every value that left it earlier, has
  * been passed to free_value when this returns.  The map is left as a zero
  * value: empty, default parameters, ready for gosync_map_init() again.
+ * It waits for this map's own teardowns (of earlier clears) and for RCU
+ * callbacks (rcu_barrier()), never for other work queued by gosync or its
+ * users, so it may be called from a workqueue worker or with locks held
+ * that other work needs.
  *
  * Context: process context; sleeps (waits for RCU callbacks).
  */
@@ -941,9 +1156,26 @@ void gosync_map_destroy(struct gosync_map *m)
 		synchronize_rcu();
 		gosync_map_free_root(root);
 	}
-	/* Entries retired earlier, and trees of earlier clears. */
+	/* The trees of this map's earlier clears, and nobody else's work. */
+	wait_var_event(&m->teardowns, !atomic_read(&m->teardowns));
+	/* Entries retired earlier: their free_value calls. */
 	rcu_barrier();
-	flush_workqueue(gosync_workqueue);
 	gosync_map_init(m, NULL);
 }
 EXPORT_SYMBOL_GPL(gosync_map_destroy);
+
+int gosync_map_module_init(void)
+{
+	gosync_map_workqueue = alloc_workqueue("gosync_map",
+					       WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return gosync_map_workqueue ? 0 : -ENOMEM;
+}
+
+/* Every map is destroyed by now, but a clear's work may still be queued. */
+void gosync_map_module_exit(void)
+{
+	/* Teardowns still waiting for their grace period reach the queue... */
+	rcu_barrier();
+	/* ...which is drained here. */
+	destroy_workqueue(gosync_map_workqueue);
+}

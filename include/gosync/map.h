@@ -13,8 +13,16 @@
  * value cannot leave the map); with a free_value callback set, a value
  * that leaves the map is freed only after an RCU grace period.
  *
- * Writers lock one trie node at a time (a spinlock, interrupts disabled)
- * and sleep only when the map's gfp flags allow allocation to sleep.
+ * Writers lock the trie node they change (a spinlock, interrupts
+ * disabled), and its parent while pruning it, and sleep only when the map's
+ * gfp flags allow allocation to sleep.  Deletes never allocate and never
+ * sleep: they work in any context, under rcu_read_lock() and inside a
+ * gosync_map_range() callback.  Nothing works from NMI context.
+ *
+ * Value identity: a value is "in the map" as a pointer.  Storing the
+ * pointer already there is a no-op and never frees it; with a free_value
+ * callback, a value should be in the map under one key at a time and not
+ * be stored again once it left (free_value owns it then).
  */
 #ifndef _GOSYNC_MAP_H
 #define _GOSYNC_MAP_H
@@ -46,12 +54,15 @@ struct gosync_map_params {
  * struct gosync_map - a concurrent map from byte strings to pointers
  * @root: the trie, its hash seed and key count, made by the first store
  * @params: as given to gosync_map_init(), or zero for the defaults
+ * @teardowns: trees of earlier clears not yet freed; gosync_map_destroy()
+ *             waits for them
  *
  * All fields are private to gosync.
  */
 struct gosync_map {
 	struct gosync_map_root __rcu *root;
 	struct gosync_map_params params;
+	atomic_t teardowns;
 };
 
 int gosync_map_init(struct gosync_map *m, const struct gosync_map_params *p);
