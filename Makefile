@@ -8,6 +8,7 @@
 #   make check      checkpatch, sparse, W=1 and kernel-doc over every source
 #   make bench      gosync against the kernel's own primitives, same boot
 #   make clean      remove every build product
+#   make compat     build, boot and self-check on Debian's stock kernels
 
 VM := $(CURDIR)/tools/vm
 KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
@@ -18,6 +19,7 @@ export VM_CPUS ?= 2
 export EXTRA_KMODS KMOD_ARGS GOSYNC_CACHE FLAVOR
 
 .PHONY: all modules clean test run check bench test-harness kernel
+.PHONY: compat compat-build
 
 all: modules
 
@@ -49,3 +51,10 @@ clean:
 		-o -name '.*.cmd' -o -name '*.symvers' -o -name 'modules.order' \
 		-o -name '*.o.d' \) -type f -delete
 	rm -f .kdir-stamp
+
+# Debian's stock 6.1, 6.12 and 6.12-rt kernels (COMPAT_SERIES to narrow).
+compat:
+	tools/vm/compat.sh boot $(COMPAT_SERIES)
+
+compat-build:
+	tools/vm/compat.sh build $(COMPAT_SERIES)

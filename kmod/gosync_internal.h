@@ -14,6 +14,7 @@
 #include <linux/spinlock.h>
 
 #include <gosync/mutex.h>
+#include "compat.h"
 
 /* Every counter in debugfs "stats", in output order (kmod/stats.c names them). */
 enum gosync_stat {

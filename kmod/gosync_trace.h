@@ -7,6 +7,8 @@
  *
  * Objects are named by their lock class; no kernel address is printed.
  */
+#include "compat.h"
+
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM gosync
 
@@ -29,7 +31,7 @@ TRACE_EVENT(gosync_mutex_wait_begin,
 	    TP_PROTO(const struct gosync_mutex *m),
 	    TP_ARGS(m),
 	    TP_STRUCT__entry(__string(class, gosync_trace_class(m))),
-	    TP_fast_assign(__assign_str(class);),
+	    TP_fast_assign(gosync_assign_str(class, gosync_trace_class(m));),
 	    TP_printk("class=%s", __get_str(class))
 );
 
@@ -39,7 +41,7 @@ TRACE_EVENT(gosync_mutex_wait_end,
 	    TP_STRUCT__entry(__string(class, gosync_trace_class(m))
 			     __field(u64, wait_ns)
 			     __field(int, ret)),
-	    TP_fast_assign(__assign_str(class);
+	    TP_fast_assign(gosync_assign_str(class, gosync_trace_class(m));
 			   __entry->wait_ns = wait_ns;
 			   __entry->ret = ret;),
 	    TP_printk("class=%s wait_ns=%llu ret=%d", __get_str(class),
@@ -51,7 +53,7 @@ TRACE_EVENT(gosync_mutex_starvation,
 	    TP_ARGS(m, entered),
 	    TP_STRUCT__entry(__string(class, gosync_trace_class(m))
 			     __field(bool, entered)),
-	    TP_fast_assign(__assign_str(class);
+	    TP_fast_assign(gosync_assign_str(class, gosync_trace_class(m));
 			   __entry->entered = entered;),
 	    TP_printk("class=%s %s", __get_str(class),
 		      __entry->entered ? "entered" : "left")
@@ -82,7 +84,7 @@ TRACE_EVENT(gosync_once_slow,
 			     __field(bool, ran)
 			     __field(u64, wait_ns)
 			     __field(int, ret)),
-	    TP_fast_assign(__assign_str(class);
+	    TP_fast_assign(gosync_assign_str(class, gosync_trace_class(lock));
 			   __entry->ran = ran;
 			   __entry->wait_ns = wait_ns;
 			   __entry->ret = ret;),

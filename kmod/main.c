@@ -41,4 +41,5 @@ static void __exit gosync_exit(void)
 module_init(gosync_init);
 module_exit(gosync_exit);
 MODULE_LICENSE("GPL");
+MODULE_VERSION(GOSYNC_VERSION);
 MODULE_DESCRIPTION("Go's sync primitives (Mutex, WaitGroup, Once, Seqlock, Map) for kernel code");

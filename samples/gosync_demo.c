@@ -21,6 +21,33 @@ static unsigned int iterations = 2000;
 module_param(iterations, uint, 0444);
 MODULE_PARM_DESC(iterations, "Lock acquisitions per worker in the contended scenario");
 
+/*
+ * Kernels without KUnit (every distribution kernel) still get a verdict:
+ * with selfcheck=1 the demo compares each count it printed with the exact
+ * value the scenario implies and ends with one "self-check" line.
+ */
+static bool selfcheck;
+module_param(selfcheck, bool, 0444);
+MODULE_PARM_DESC(selfcheck, "Verify every count and print a pass/fail line");
+static unsigned int demo_checks, demo_check_failures;
+
+static void demo_expect(const char *what, unsigned long got, unsigned long want)
+{
+	demo_checks++;
+	if (got == want)
+		return;
+	demo_check_failures++;
+	pr_err("self-check: %s is %lu, expected %lu\n", what, got, want);
+}
+
+static void demo_verdict(const char *when)
+{
+	if (selfcheck)
+		pr_info("self-check %s: %u of %u counts exact: %s\n", when,
+			demo_checks - demo_check_failures, demo_checks,
+			demo_check_failures ? "FAIL" : "pass");
+}
+
 /* Workers are joined with a gosync waitgroup, the way Go code would. */
 static DEFINE_GOSYNC_WAITGROUP(demo_workers);
 
@@ -289,9 +316,26 @@ static int __init gosync_demo_init(void)
 	pr_info("scenario 4: %d hits, %d misses, %d updates, map holds %zu objects\n",
 		atomic_read(&demo_cache_hits), atomic_read(&demo_cache_misses),
 		atomic_read(&demo_cache_updates), gosync_map_len(&demo_cache));
-	if (err)
+	if (err) {
 		gosync_map_destroy(&demo_cache);
-	return err;
+		return err;
+	}
+
+	demo_expect("scenario 1 counter", demo_counter, nr * iterations);
+	demo_expect("scenario 2 polite locks", demo_polite_locks, (nr - 1) * 20);
+	demo_expect("scenario 2 still starving",
+		    gosync_mutex_is_starving(&demo_hog_lock), false);
+	demo_expect("scenario 3 set-ups", atomic_read(&demo_config_setups), 1);
+	demo_expect("scenario 3 torn reads", atomic_read(&demo_config_torn), 0);
+	demo_expect("scenario 3 final version", demo_config.version, 1999);
+	demo_expect("scenario 4 hits", atomic_read(&demo_cache_hits), nr * iterations);
+	/* One update every 50 lookups, from the first on, per worker. */
+	demo_expect("scenario 4 updates", atomic_read(&demo_cache_updates),
+		    nr * DIV_ROUND_UP(iterations, 50));
+	demo_expect("scenario 4 map size", gosync_map_len(&demo_cache),
+		    DEMO_CACHE_KEYS);
+	demo_verdict("at load");
+	return 0;
 }
 
 static void __exit gosync_demo_exit(void)
@@ -300,6 +344,12 @@ static void __exit gosync_demo_exit(void)
 	gosync_map_destroy(&demo_cache);
 	pr_info("unloaded: the cache map freed %d objects\n",
 		atomic_read(&demo_cache_freed));
+	/* The objects stored at fill time, and every replacement since. */
+	demo_checks = 0;
+	demo_check_failures = 0;
+	demo_expect("objects freed", atomic_read(&demo_cache_freed),
+		    DEMO_CACHE_KEYS + atomic_read(&demo_cache_updates));
+	demo_verdict("at unload");
 }
 
 module_init(gosync_demo_init);

@@ -13,6 +13,8 @@
 # Environment: VM_CPUS (2), VM_MEMORY (2G), VM_TIMEOUT (seconds, 900),
 # EXTRA_KMODS (client module source directories), KMOD_ARGS
 # ("module.param=value ..."), GOSYNC_CACHE, FLAVOR (default, kasan, kcsan).
+# VM_KDIR and VM_KERNEL boot another kernel (headers dir, vmlinuz) instead
+# of the test kernel.
 #
 # A new mode is one more arm in each of the two "case $mode" below: the
 # modules it loads, then how its console log is judged.
@@ -25,7 +27,7 @@ VM_MEMORY=${VM_MEMORY:-2G}
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 vm_dir=$GOSYNC_ROOT/tools/vm
 
-kdir=$("$vm_dir/build-kernel.sh")
+kdir=${VM_KDIR:-$("$vm_dir/build-kernel.sh")}
 log "building modules against the test kernel"
 build_log=$GOSYNC_CACHE/modules-build.log
 "$vm_dir/build-modules.sh" "$kdir" >"$build_log" 2>&1 ||
@@ -69,6 +71,9 @@ test)
 		for ko in "${client_kos[@]}"; do
 			modules+=("$ko")
 			kunit_modules+=("$(basename "$ko" .ko | tr - _)")
+			# A client's own manifest, for a directory of one module.
+			[ -f "$dir/expected-cases.txt" ] &&
+				expect+=(--expected-cases "${kunit_modules[-1]}=$dir/expected-cases.txt")
 		done
 		# A client may allow its own skips, as gosync does.
 		[ -f "$dir/allowed-skips.txt" ] &&
@@ -140,7 +145,7 @@ status=0
 timeout --foreground -k 10 "$VM_TIMEOUT" \
 	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$VM_CPUS" \
 	-m "$VM_MEMORY" -nographic -nodefaults -serial stdio -no-reboot \
-	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initramfs.gz" \
+	-kernel "${VM_KERNEL:-$kdir/arch/x86/boot/bzImage}" -initrd "$work/initramfs.gz" \
 	-append "console=ttyS0 panic=-1 loglevel=7 kunit.enable=1 hung_task_panic=0" \
 	</dev/null >"$console_log" 2>&1 || status=$?
 [ "$status" -eq 124 ] && log "QEMU timed out after $VM_TIMEOUT s"
