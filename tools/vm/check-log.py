@@ -239,6 +239,9 @@ def main():
                         help='the kernel must carry no unexpected taint')
     parser.add_argument('--kmemleak', action='store_true',
                         help='a kmemleak scan must have run, clean')
+    parser.add_argument('--kcsan', action='store_true',
+                        help='KCSAN must have been switched on before the '
+                        'modules loaded')
     parser.add_argument('--debugfs', action='store_true',
                         help='stats, locks and wait_hist must have been '
                         'read and have their documented shape')
@@ -272,6 +275,7 @@ def main():
     debug_locks = None
     taint = None
     kmemleak_scanned = False
+    kcsan_on = False
     debugfs = {}
     debugfs_file = None
 
@@ -289,7 +293,8 @@ def main():
         if body.startswith('gosync-vm: insmod-failed') or \
            body.startswith('gosync-vm: rmmod-failed') or \
            body.startswith('gosync-vm: debugfs-read-failed') or \
-           body.startswith('gosync-vm: kmemleak-failed'):
+           body.startswith('gosync-vm: kmemleak-failed') or \
+           body.startswith('gosync-vm: kcsan-failed'):
             check.fail('%s (console line %d)' % (body[11:], number))
             continue
         if body.startswith('gosync-vm: boot ok cpus='):
@@ -304,6 +309,9 @@ def main():
             continue
         if body.startswith('gosync-vm: tainted '):
             taint = int(body.split()[2])
+            continue
+        if body == 'gosync-vm: kcsan on':
+            kcsan_on = True
             continue
         if body == 'gosync-vm: kmemleak-scanned':
             kmemleak_scanned = True
@@ -446,6 +454,8 @@ def main():
             if bad:
                 check.fail('the kernel is tainted %s (allowed: %s)'
                            % (''.join(bad), ''.join(sorted(allowed))))
+    if args.kcsan and not kcsan_on:
+        check.fail('KCSAN was not switched on: no data race could be seen')
     if args.kmemleak and finished and not kmemleak_scanned:
         check.fail('no kmemleak scan ran after the modules were unloaded')
     if args.debugfs and finished:

@@ -20,6 +20,15 @@ if [ -f $kmemleak ]; then
 	echo scan > $kmemleak && echo clear > $kmemleak ||
 		echo "gosync-vm: kmemleak-failed clear"
 fi
+# The kcsan kernel boots with KCSAN off (KCSAN_EARLY_ENABLE is not set):
+# switch it on before any module loads, and say so, for the checker.
+if [ -f /sys/kernel/debug/kcsan ]; then
+	if echo on > /sys/kernel/debug/kcsan; then
+		echo "gosync-vm: kcsan on"
+	else
+		echo "gosync-vm: kcsan-failed on"
+	fi
+fi
 loaded=""
 for ko in /modules/*.ko; do
 	name=${ko##*/}

@@ -156,6 +156,7 @@ check=(python3 "$vm_dir/check-log.py" --log "$console_log" --cpus "$VM_CPUS"
 	--taint)
 grep -q '^CONFIG_PROVE_LOCKING=y' "$kdir/.config" && check+=(--lockdep)
 grep -q '^CONFIG_DEBUG_KMEMLEAK=y' "$kdir/.config" && check+=(--kmemleak)
+grep -q '^CONFIG_KCSAN=y' "$kdir/.config" && check+=(--kcsan)
 for name in "${kunit_modules[@]}"; do
 	check+=(--kunit-module "$name")
 done
