@@ -17,7 +17,7 @@
  * disabled), and its parent while pruning it, and sleep only when the map's
  * gfp flags allow allocation to sleep.  Deletes never allocate and never
  * sleep: they work in any context, under rcu_read_lock() and inside a
- * gosync_map_range() callback.  Nothing works from NMI context.
+ * gosync_map_range() callback.  No writer works from NMI context.
  *
  * Value identity: a value is "in the map" as a pointer.  Storing the
  * pointer already there is a no-op and never frees it; with a free_value
