@@ -193,7 +193,6 @@ void gosync_sema_release(const void *object, unsigned int *count,
 			 unsigned int units, bool handoff);
 
 int gosync_wait_init(void);
-extern struct workqueue_struct *gosync_workqueue;
 int gosync_wg_module_init(void);
 void gosync_wg_module_exit(void);
 
@@ -233,11 +232,16 @@ int gosync_map_module_init(void);
 void gosync_map_module_exit(void);
 
 /*
- * The gosync waitgroup state word, Go's layout: the counter (signed) in the
- * high 32 bits, the sleeping waiters in the low 32.
+ * The gosync waitgroup state word: the counter (signed) in the high 32
+ * bits; in the low 32, the sleeping waiters (24 bits: more than any
+ * kernel's tasks) and the release generation (8 bits), which the add()
+ * that brings the counter to zero with waiters bumps, in the same step
+ * that clears the waiters.  A counter of zero therefore never has waiters.
  */
 #define GOSYNC_WG_COUNTER_SHIFT	32
-#define GOSYNC_WG_WAITERS_MASK	U32_MAX
+#define GOSYNC_WG_WAITERS_MASK	0x00ffffffU
+#define GOSYNC_WG_GEN_SHIFT	24
+#define GOSYNC_WG_GEN_MASK	0xff000000U
 
 static inline s32 gosync_wg_counter(s64 state)
 {
@@ -246,12 +250,18 @@ static inline s32 gosync_wg_counter(s64 state)
 
 static inline u32 gosync_wg_waiters(s64 state)
 {
-	return (u32)(state & GOSYNC_WG_WAITERS_MASK);
+	return (u32)state & GOSYNC_WG_WAITERS_MASK;
 }
 
-static inline s64 gosync_wg_state(s32 counter, u32 waiters)
+static inline u8 gosync_wg_gen(s64 state)
 {
-	return (s64)((u64)(u32)counter << GOSYNC_WG_COUNTER_SHIFT | waiters);
+	return (u32)state >> GOSYNC_WG_GEN_SHIFT;
+}
+
+static inline s64 gosync_wg_state(s32 counter, u32 waiters, u8 gen)
+{
+	return (s64)((u64)(u32)counter << GOSYNC_WG_COUNTER_SHIFT |
+		     (u32)gen << GOSYNC_WG_GEN_SHIFT | waiters);
 }
 
 /*
@@ -270,6 +280,10 @@ enum gosync_delay_point {
 	GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE,
 	/* map: a node emptied by a delete is dead, not yet unhooked. */
 	GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK,
+	/* The add() that made the counter zero, between publishing it and waking. */
+	GOSYNC_DELAY_WG_DONE_BEFORE_WAKE,
+	/* A released waiter, before it looks at the counter again. */
+	GOSYNC_DELAY_WG_WAIT_AFTER_WAKE,
 	GOSYNC_NR_DELAY_POINTS
 };
 

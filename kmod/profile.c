@@ -20,6 +20,7 @@
  * row's "top holder" is the site responsible for the most waiting.
  */
 
+#include <kunit/visibility.h>
 #include <linux/debugfs.h>
 #include <linux/hash.h>
 #include <linux/kallsyms.h>
@@ -139,8 +140,8 @@ EXPORT_SYMBOL_GPL(gosync_lock_class_get);
  * the one with the least, inheriting its count (the "space-saving" rule),
  * so a heavy site is never pushed out by many light ones.
  */
-void gosync_lock_class_waited(struct gosync_lock_class *class, u64 wait_ns,
-			      unsigned long holder_ip)
+void gosync_lock_class_waited(struct gosync_lock_class *class,
+			      u64 wait_ns, unsigned long holder_ip)
 {
 	struct gosync_holder *holder, *least;
 	char site[GOSYNC_SITE_LEN];
@@ -148,10 +149,15 @@ void gosync_lock_class_waited(struct gosync_lock_class *class, u64 wait_ns,
 	unsigned int i;
 
 	atomic64_add(wait_ns, &class->wait_total_ns);
-	/* Symbolised now: the holder's module may be gone when the row is read. */
+	/*
+	 * Symbolised now: the holder's module may be gone when the row is
+	 * read.  %pS falls back to the raw address ("0x...", which no symbol
+	 * name can start with) when no symbol covers it: a kernel address
+	 * must not reach debugfs, so such a site is "(unknown)".
+	 */
 	if (holder_ip)
 		snprintf(site, sizeof(site), "%pS", (void *)holder_ip);
-	else
+	if (!holder_ip || str_has_prefix(site, "0x"))
 		strscpy(site, "(unknown)", sizeof(site));
 
 	spin_lock_irqsave(&class->lock, flags);
@@ -172,6 +178,7 @@ void gosync_lock_class_waited(struct gosync_lock_class *class, u64 wait_ns,
 out:
 	spin_unlock_irqrestore(&class->lock, flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(gosync_lock_class_waited);
 
 /**
  * gosync_wait_hist_add() - count one sleeping wait in the histogram

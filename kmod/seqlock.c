@@ -18,7 +18,14 @@
  *
  * Writers serialise on a gosync mutex (they may sleep waiting for it) and
  * then disable interrupts for the section, so that no reader on the same
- * CPU, task or interrupt, can ever spin on a writer that cannot run.
+ * CPU, task or interrupt, can ever spin on a writer that cannot run.  An
+ * NMI can, which is why readers are not allowed in NMI context.
+ *
+ * Lockdep sees the sequence count as the kernel's seqcount_t: the writer
+ * takes it exclusively inside the section, a reader takes and drops it
+ * shared before it looks at the count (seqcount_lockdep_reader_access()),
+ * so a reader that could spin forever on a writer (its own task's, or one
+ * that waits for a lock the reader holds) is reported before it spins.
  */
 
 #include <linux/export.h>
@@ -29,18 +36,46 @@
 #include <gosync/seqlock.h>
 #include "gosync_internal.h"
 
+/*
+ * Lockdep sees only named seqlocks (defined or initialised), like gosync
+ * mutexes: a zero dep_map has no name.
+ */
+static inline struct lockdep_map *gosync_seq_dep_map(const struct gosync_seqlock *s)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	return s->dep_map.name ? (struct lockdep_map *)&s->dep_map : NULL;
+#else
+	return NULL;
+#endif
+}
+
+/* @op: seqcount_acquire, seqcount_acquire_read or seqcount_release. */
+#define gosync_seq_lockdep(s, op, ...)					\
+	do {								\
+		struct lockdep_map *__map = gosync_seq_dep_map(s);	\
+									\
+		if (__map)						\
+			op(__map, ##__VA_ARGS__);			\
+	} while (0)
+
 /**
  * __gosync_seqlock_init() - initialise a seqlock; use gosync_seqlock_init()
  * @s: the seqlock
  * @name: its name for lockdep
- * @key: its lockdep class
+ * @key: the lockdep class of its writers' mutex
+ * @seq_key: the lockdep class of its sequence count
  */
 void __gosync_seqlock_init(struct gosync_seqlock *s, const char *name,
-			   struct lock_class_key *key)
+			   struct lock_class_key *key,
+			   struct lock_class_key *seq_key)
 {
 	s->sequence = 0;
 	s->irq_flags = 0;
+	s->owner = NULL;
 	__gosync_mutex_init(&s->writer, name, key);
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	lockdep_init_map(&s->dep_map, name, seq_key, 0);
+#endif
 }
 EXPORT_SYMBOL_GPL(__gosync_seqlock_init);
 
@@ -51,13 +86,22 @@ EXPORT_SYMBOL_GPL(__gosync_seqlock_init);
  * Waits out a writer inside its section (it runs with interrupts off on
  * another CPU, so the wait is short).
  *
- * Context: any context.
+ * Context: any context but NMI, and not inside the caller's own write
+ * section.
  * Return: the sequence to pass to gosync_read_seqretry().
  */
 unsigned int gosync_read_seqbegin(const struct gosync_seqlock *s)
 {
 	unsigned int seq;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	unsigned long flags;
 
+	/* Before spinning, so that a reader that would spin forever is reported. */
+	local_irq_save(flags);
+	gosync_seq_lockdep(s, seqcount_acquire_read, 0, 0, _RET_IP_);
+	gosync_seq_lockdep(s, seqcount_release, _RET_IP_);
+	local_irq_restore(flags);
+#endif
 	while ((seq = READ_ONCE(s->sequence)) & 1)
 		cpu_relax();
 	/* Pairs with the second smp_wmb() of the writer: data after count. */
@@ -74,7 +118,7 @@ EXPORT_SYMBOL_GPL(gosync_read_seqbegin);
  * @s: the seqlock
  * @seq: what gosync_read_seqbegin() returned
  *
- * Context: any context.
+ * Context: any context but NMI.
  * Return: true if a write overlapped the section: discard what was read
  * and start again.
  */
@@ -106,6 +150,9 @@ void gosync_write_seqlock(struct gosync_seqlock *s) __acquires(s)
 	gosync_mutex_lock_at(&s->writer, _RET_IP_);
 	local_irq_save(flags);
 	s->irq_flags = flags;
+	/* Read by any task that calls write_sequnlock(), to refuse it. */
+	WRITE_ONCE(s->owner, current);
+	gosync_seq_lockdep(s, seqcount_acquire, 0, 0, _RET_IP_);
 	kcsan_nestable_atomic_begin();
 	WRITE_ONCE(s->sequence, s->sequence + 1);
 	/* Odd count before any data: pairs with the reader's retry smp_rmb(). */
@@ -118,13 +165,19 @@ EXPORT_SYMBOL_GPL(gosync_write_seqlock);
  * gosync_write_sequnlock() - leave the write section
  * @s: the seqlock, in a write section of the calling task
  *
- * Leaving a section that was never entered warns once, counts
- * "seq.misuse" and changes nothing.
+ * Only the task inside the write section may leave it.  Any other call (no
+ * section, or another task's) warns once, counts "seq.misuse" and changes
+ * nothing: the section stays open, readers keep retrying, and the writer
+ * leaves it normally.
  */
 void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s)
 {
-	if (GOSYNC_MISUSE(!(READ_ONCE(s->sequence) & 1), GOSYNC_STAT_SEQ_MISUSE,
-			  "write_sequnlock outside a write section\n")) {
+	/*
+	 * Only the owner wrote current there, with interrupts off (nothing
+	 * can run on its CPU in between), so equality means "our section".
+	 */
+	if (GOSYNC_MISUSE(READ_ONCE(s->owner) != current, GOSYNC_STAT_SEQ_MISUSE,
+			  "write_sequnlock by a task outside its write section\n")) {
 		__release(s);	/* for sparse: nothing was held */
 		return;
 	}
@@ -132,6 +185,8 @@ void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s)
 	smp_wmb();
 	WRITE_ONCE(s->sequence, s->sequence + 1);
 	kcsan_nestable_atomic_end();
+	gosync_seq_lockdep(s, seqcount_release, _RET_IP_);
+	WRITE_ONCE(s->owner, NULL);
 	local_irq_restore(s->irq_flags);
 	gosync_mutex_unlock(&s->writer);
 }

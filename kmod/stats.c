@@ -154,21 +154,15 @@ DEFINE_SHOW_ATTRIBUTE(gosync_stats);
  * @buf: the text written, not necessarily NUL-terminated
  * @count: its length
  *
- * Only "1" (optionally followed by a newline) resets; anything else
- * changes nothing.
+ * Only "1", or "1" and a newline (what echo writes), resets.  Anything
+ * else, "+1", "01" and " 1" included, changes nothing.
  *
  * Return: @count, or -EINVAL.
  */
 ssize_t gosync_stats_reset_store(const char *buf, size_t count)
 {
-	char text[8];
-	unsigned int value;
-
-	if (!count || count >= sizeof(text))
-		return -EINVAL;
-	memcpy(text, buf, count);
-	text[count] = '\0';
-	if (kstrtouint(text, 10, &value) || value != 1)
+	if (!count || count > 2 || buf[0] != '1' ||
+	    (count == 2 && buf[1] != '\n'))
 		return -EINVAL;
 	gosync_stats_reset();
 	return count;

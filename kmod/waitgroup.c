@@ -1,25 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gosync waitgroup: Go's sync.WaitGroup on the gosync parking table.
+ * gosync waitgroup: Go's sync.WaitGroup.
  *
- * The state word packs the counter (high 32 bits, signed) and the number of
- * sleeping waiters (low 32 bits).  wait() registers as a waiter only while
- * the counter is above zero; the add() that brings the counter to zero sees
- * the waiters in the same atomic step, takes them off the word and gives
- * each one unit of the waitgroup's semaphore.  A waiter therefore never
- * misses the zero it waits for, even if the waitgroup is reused at once.
+ * The state word (gosync_internal.h) packs the counter, the number of
+ * sleeping waiters and a release generation.  wait() registers as a waiter
+ * only while the counter is above zero, and remembers the generation it
+ * registered under.  The add() that brings the counter to zero sees the
+ * waiters in the same atomic step, and in that step takes them all off the
+ * word and bumps the generation: that one compare-and-exchange is the
+ * release.  A waiter is released once the generation differs from its
+ * own, so it cannot miss its release, nor be released twice, nor take a
+ * later round's zero for its own.  add(0) changes nothing at all.
  *
- * Ordering: every state change is a fully ordered atomic, and the units
- * pass through the parking bucket lock, so each done() happens-before the
- * return of the wait() it releases.
+ * The generation has 8 bits: a waiter could take a release 256 rounds
+ * later for its own only if all those rounds began before it returned,
+ * each one a misuse that is reported.
+ *
+ * Lifetime: the releasing compare-and-exchange is the last access of
+ * add() or done() to the waitgroup.  Waiters sleep on the kernel's hashed
+ * wait queues for variables, keyed by the waitgroup's address, and
+ * wake_up_var() only hashes and compares that address.  So the waitgroup
+ * may be freed as soon as the wait()s it released have returned, even
+ * while the done() that released them is still waking them up.
+ *
+ * Ordering: every state change is a fully ordered atomic, and a waiter
+ * reads the generation that released it with acquire, so each done()
+ * happens-before the return of the wait() it releases.  The releasing
+ * compare-and-exchange also orders the new generation before
+ * wake_up_var()'s lockless look at the wait queue; it pairs with the full
+ * barrier of set_current_state() between a waiter queueing itself and
+ * testing the generation, so no wakeup is lost.
  */
 
 #include <linux/export.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/debug.h>
-#include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/threads.h>
+#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #include <gosync/waitgroup.h>
@@ -27,10 +47,11 @@
 #include "gosync_trace.h"
 
 /*
- * gosync's own workqueue: gosync_wg_go() work and map teardowns.  Unbound:
- * the work may sleep and should spread over CPUs.
+ * gosync_wg_go() work, on a workqueue of its own so that it never queues
+ * behind (or in front of) anything else, with GOSYNC_WG_GO_MAX_ACTIVE
+ * functions running at once.  Unbound: the functions may sleep.
  */
-struct workqueue_struct *gosync_workqueue;
+static struct workqueue_struct *gosync_wg_go_wq;
 
 /**
  * gosync_wg_init() - set a waitgroup's counter to 0
@@ -39,21 +60,8 @@ struct workqueue_struct *gosync_workqueue;
 void gosync_wg_init(struct gosync_waitgroup *wg)
 {
 	atomic64_set(&wg->state, 0);
-	wg->sema = 0;
 }
 EXPORT_SYMBOL_GPL(gosync_wg_init);
-
-/*
- * The counter reached zero with @waiters registered: take them off the word
- * (a racing add() may have registered new waiters of the next round, which
- * stay) and wake exactly those.
- */
-static void gosync_wg_release(struct gosync_waitgroup *wg, u32 waiters)
-{
-	atomic64_sub(waiters, &wg->state);
-	gosync_stat_add(GOSYNC_STAT_WG_WAKEUPS, waiters);
-	gosync_sema_release(wg, &wg->sema, waiters, false);
-}
 
 /* gosync_wg_add() for callers that have nothing to do with its result. */
 static int gosync_wg_change(struct gosync_waitgroup *wg, int delta)
@@ -66,6 +74,9 @@ static int gosync_wg_change(struct gosync_waitgroup *wg, int delta)
 			  __func__))
 		return -EINVAL;
 	gosync_stat_inc(GOSYNC_STAT_WG_ADD);
+	/* No change: nothing to release either, whatever the word says. */
+	if (!delta)
+		return 0;
 	old = atomic64_read(&wg->state);
 	do {
 		counter = (s64)gosync_wg_counter(old) + delta;
@@ -75,14 +86,21 @@ static int gosync_wg_change(struct gosync_waitgroup *wg, int delta)
 				  "waitgroup counter %d%+d out of range\n",
 				  gosync_wg_counter(old), delta))
 			return -EINVAL;
-		new = gosync_wg_state(counter, waiters);
+		if (counter || !waiters)
+			new = gosync_wg_state(counter, waiters, gosync_wg_gen(old));
+		else
+			new = gosync_wg_state(0, 0, gosync_wg_gen(old) + 1);
 	} while (!atomic64_try_cmpxchg(&wg->state, &old, new));
 
-	GOSYNC_MISUSE(waiters && delta > 0 && counter == delta,
-		      GOSYNC_STAT_WG_MISUSE,
-		      "waitgroup reused before the previous wait returned\n");
-	if (counter == 0 && waiters)
-		gosync_wg_release(wg, waiters);
+	if (counter || !waiters)
+		return 0;
+	/*
+	 * Released.  The waiters may see it, return, and free the waitgroup
+	 * at once: from here on its address is only a key.
+	 */
+	gosync_delay_point(GOSYNC_DELAY_WG_DONE_BEFORE_WAKE);
+	gosync_stat_add(GOSYNC_STAT_WG_WAKEUPS, waiters);
+	wake_up_var(wg);
 	return 0;
 }
 
@@ -91,12 +109,14 @@ static int gosync_wg_change(struct gosync_waitgroup *wg, int delta)
  * @wg: the waitgroup
  * @delta: the change
  *
- * When the counter reaches zero, every waiter is released.  A change that
- * would make the counter negative (or overflow it) is refused: it warns
- * once, counts "wg.misuse" and leaves the counter as it was.  Raising the
- * counter from zero while a wait() of the previous round has not returned
- * (Go's "WaitGroup is reused before previous Wait has returned") is
- * detected the same way but carried out.
+ * When the counter reaches zero, every waiter is released; add(0) changes
+ * nothing and releases nobody.  A change that would make the counter
+ * negative (or overflow it) is refused: it warns once, counts "wg.misuse"
+ * and leaves the counter as it was.  Raising the counter from zero before
+ * every wait() of the previous round returned is Go's "WaitGroup is
+ * reused before previous Wait has returned": it is carried out, and the
+ * released waiter that finds the counter raised reports it (see
+ * gosync_wg_wait()).
  *
  * Context: any context.
  * Return: 0, or -EINVAL if the change was refused.
@@ -111,7 +131,11 @@ EXPORT_SYMBOL_GPL(gosync_wg_add);
  * gosync_wg_done() - lower the counter by one
  * @wg: the waitgroup
  *
- * Context: any context.
+ * The done() that releases the waiters does not touch @wg after the
+ * release: the released wait()s may return and free it at once.
+ *
+ * Context: any context, except hard interrupt context on PREEMPT_RT (the
+ * wakeup takes a wait-queue spinlock_t).
  */
 void gosync_wg_done(struct gosync_waitgroup *wg)
 {
@@ -132,20 +156,29 @@ unsigned int gosync_wg_count(const struct gosync_waitgroup *wg)
 }
 EXPORT_SYMBOL_GPL(gosync_wg_count);
 
-/*
- * Called under the parking bucket lock by a waiter whose wait ended early.
- * While the counter is above zero and waiters are registered, nobody has
- * taken this waiter off the word yet, so it takes itself off and leaves.
- * Otherwise its release is on its way: it must stay and receive it.
- */
-static bool gosync_wg_may_leave(const void *object)
+/* Released: the generation moved on from the one registered under. */
+static bool gosync_wg_released(struct gosync_waitgroup *wg, u8 gen)
 {
-	struct gosync_waitgroup *wg = (struct gosync_waitgroup *)object;
+	/* Acquire: pairs with the fully ordered add() that released. */
+	return gosync_wg_gen(atomic64_read_acquire(&wg->state)) != gen;
+}
+
+/*
+ * A waiter whose sleep ended early (timeout, fatal signal) takes itself
+ * off the word, unless its release came first: then the zero wins and it
+ * returns released.  Returns true when it left.
+ */
+static bool gosync_wg_leave(struct gosync_waitgroup *wg, u8 gen)
+{
 	s64 old = atomic64_read(&wg->state);
 
 	do {
-		if (!gosync_wg_counter(old) || !gosync_wg_waiters(old))
+		if (gosync_wg_gen(old) != gen) {
+			/* As gosync_wg_released(): the release happened-before. */
+			smp_acquire__after_ctrl_dep();
 			return false;
+		}
+		/* Still registered under @gen: the counter and our count are > 0. */
 	} while (!atomic64_try_cmpxchg(&wg->state, &old, old - 1));
 	return true;
 }
@@ -157,43 +190,75 @@ static bool gosync_wg_may_leave(const void *object)
 static long gosync_wg_wait_common(struct gosync_waitgroup *wg,
 				  unsigned int task_state, long timeout)
 {
-	struct gosync_sema_waiter waiter;
-	u64 wait_start, waited;
+	u64 wait_start = 0, waited;
+	long left = timeout;
 	s64 old;
-	long ret;
-	int err;
+	u8 gen;
 
 	might_sleep();
 	if (GOSYNC_MISUSE(!wg, GOSYNC_STAT_WG_MISUSE, "%s: NULL waitgroup\n",
 			  __func__))
 		return -EINVAL;
+	BUILD_BUG_ON(PID_MAX_LIMIT > GOSYNC_WG_WAITERS_MASK);
 	gosync_stat_inc(GOSYNC_STAT_WG_WAIT);
 	old = atomic64_read(&wg->state);
-	do {
-		if (!gosync_wg_counter(old)) {
-			/* Acquire: pairs with the ordered done() that made zero. */
-			smp_mb();
-			return max(timeout, 1L);
+	for (;;) {
+		do {
+			if (!gosync_wg_counter(old)) {
+				/* Acquire: pairs with the ordered add() that made zero. */
+				smp_acquire__after_ctrl_dep();
+				left = max(left, 1L);
+				goto out;
+			}
+		} while (!atomic64_try_cmpxchg(&wg->state, &old, old + 1));
+		gen = gosync_wg_gen(old);
+		if (!wait_start) {
+			wait_start = local_clock() ?: 1;
+			trace_gosync_wg_wait_begin(gosync_wg_counter(old));
 		}
-	} while (!atomic64_try_cmpxchg(&wg->state, &old, old + 1));
-
-	wait_start = local_clock();
-	trace_gosync_wg_wait_begin(gosync_wg_counter(old));
-	err = gosync_sema_acquire(wg, &wg->sema, &waiter, false, task_state,
-				  &timeout, gosync_wg_may_leave);
-	if (err && !waiter.granted)
-		ret = err == -ETIMEDOUT ? 0 : err;
-	else
-		ret = max(timeout, 1L);
-	waited = local_clock() - wait_start;
-	gosync_wait_hist_add(GOSYNC_WAIT_WG, waited);
-	trace_gosync_wg_wait_end(waited, ret);
-	return ret;
+		left = ___wait_var_event(wg,
+					 ___wait_cond_timeout(gosync_wg_released(wg, gen)),
+					 task_state, 0, left,
+					 __ret = schedule_timeout(__ret));
+		if (left <= 0) {
+			if (gosync_wg_leave(wg, gen)) {
+				left = left ? -EINTR : 0;
+				goto out;
+			}
+			/* Released at the moment the wait ended: released. */
+			left = 1;
+		}
+		gosync_delay_point(GOSYNC_DELAY_WG_WAIT_AFTER_WAKE);
+		/* Acquire: a zero seen here may be a later round's. */
+		old = atomic64_read_acquire(&wg->state);
+		if (!gosync_wg_counter(old))
+			break;
+		/*
+		 * A new round began before this wait returned: Go panics
+		 * here.  Report it, and do not return while the counter this
+		 * waiter sees is above zero: wait for that round too.
+		 */
+		GOSYNC_MISUSE(true, GOSYNC_STAT_WG_MISUSE,
+			      "waitgroup reused before the previous wait returned\n");
+	}
+out:
+	if (wait_start) {
+		waited = gosync_ns_since(wait_start);
+		gosync_wait_hist_add(GOSYNC_WAIT_WG, waited);
+		trace_gosync_wg_wait_end(waited, left);
+	}
+	return left;
 }
 
 /**
  * gosync_wg_wait() - sleep until the counter is zero
  * @wg: the waitgroup
+ *
+ * A waiter released by the counter reaching zero that finds it raised
+ * again before it could return (Go's "WaitGroup is reused before previous
+ * Wait has returned") warns once, counts "wg.misuse" and waits for that
+ * round too: a wait never returns while the counter it last saw is above
+ * zero.  The same holds for the killable and timeout variants.
  *
  * Context: process context; may sleep.
  */
@@ -246,33 +311,46 @@ struct gosync_wg_work {
 	struct gosync_waitgroup *wg;
 	void (*fn)(void *arg);
 	void *arg;
+	struct module *owner;
 };
 
 static void gosync_wg_work_run(struct work_struct *work)
 {
 	struct gosync_wg_work *item = container_of(work, struct gosync_wg_work, work);
 	struct gosync_waitgroup *wg = item->wg;
+	struct module *owner = item->owner;
 
 	item->fn(item->arg);
-	/* The waitgroup may be freed the moment done() releases its waiter. */
 	kfree(item);
 	gosync_wg_change(wg, -1);
+	/*
+	 * Last: the owner cannot begin to unload before this, so neither its
+	 * code (@fn) nor its data (the waitgroup may be a static of it) went
+	 * away under us.
+	 */
+	module_put(owner);
 }
 
 /**
- * gosync_wg_go() - run @fn(@arg) on a worker, counted by @wg (Go 1.25's Go)
+ * __gosync_wg_go() - run @fn(@arg) on a worker, counted by @wg; use gosync_wg_go()
  * @wg: the waitgroup; its counter is raised before this returns and
  *      lowered after @fn returns
  * @fn: the function; may sleep
  * @arg: its argument
+ * @owner: the module of @fn, pinned until @fn returned and @wg was lowered
  *
- * The work runs on gosync's unbound workqueue; unloading gosync waits for
- * it.  The caller's module must not be unloaded before it waited on @wg.
+ * The work runs on an unbound workqueue of gosync's own, at most
+ * GOSYNC_WG_GO_MAX_ACTIVE functions at a time; more wait in a queue.
+ * Functions that wait for each other must therefore number at most
+ * GOSYNC_WG_GO_MAX_ACTIVE, or they deadlock.  Unloading gosync waits for
+ * the queued work.
  *
  * Context: process context (allocates with GFP_KERNEL).
- * Return: 0, -ENOMEM with the counter unchanged, or -EINVAL for bad input.
+ * Return: 0; -ENOMEM with the counter unchanged; -ENODEV, changing
+ * nothing, when @owner is being unloaded; -EINVAL for bad input.
  */
-int gosync_wg_go(struct gosync_waitgroup *wg, void (*fn)(void *arg), void *arg)
+int __gosync_wg_go(struct gosync_waitgroup *wg, void (*fn)(void *arg),
+		   void *arg, struct module *owner)
 {
 	struct gosync_wg_work *item;
 	int err;
@@ -280,34 +358,43 @@ int gosync_wg_go(struct gosync_waitgroup *wg, void (*fn)(void *arg), void *arg)
 	if (GOSYNC_MISUSE(!wg || !fn, GOSYNC_STAT_WG_MISUSE,
 			  "%s: NULL waitgroup or function\n", __func__))
 		return -EINVAL;
+	if (!try_module_get(owner))
+		return -ENODEV;
 	item = kmalloc(sizeof(*item), GFP_KERNEL);
-	if (!item)
-		return -ENOMEM;
+	if (!item) {
+		err = -ENOMEM;
+		goto out_put;
+	}
 	err = gosync_wg_add(wg, 1);
 	if (err) {
 		kfree(item);
-		return err;
+		goto out_put;
 	}
 	INIT_WORK(&item->work, gosync_wg_work_run);
 	item->wg = wg;
 	item->fn = fn;
 	item->arg = arg;
+	item->owner = owner;
 	gosync_stat_inc(GOSYNC_STAT_WG_GO);
-	queue_work(gosync_workqueue, &item->work);
+	queue_work(gosync_wg_go_wq, &item->work);
 	return 0;
+
+out_put:
+	module_put(owner);
+	return err;
 }
-EXPORT_SYMBOL_GPL(gosync_wg_go);
+EXPORT_SYMBOL_GPL(__gosync_wg_go);
 
 int gosync_wg_module_init(void)
 {
-	gosync_workqueue = alloc_workqueue("gosync_wg", WQ_UNBOUND, 0);
-	return gosync_workqueue ? 0 : -ENOMEM;
+	BUILD_BUG_ON(GOSYNC_WG_GO_MAX_ACTIVE > WQ_MAX_ACTIVE);
+	gosync_wg_go_wq = alloc_workqueue("gosync_wg_go", WQ_UNBOUND,
+					  GOSYNC_WG_GO_MAX_ACTIVE);
+	return gosync_wg_go_wq ? 0 : -ENOMEM;
 }
 
 void gosync_wg_module_exit(void)
 {
-	/* Map teardowns are queued from RCU callbacks: let those run first. */
-	rcu_barrier();
 	/* Drains: queued work finishes before gosync's code goes away. */
-	destroy_workqueue(gosync_workqueue);
+	destroy_workqueue(gosync_wg_go_wq);
 }

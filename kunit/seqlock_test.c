@@ -178,10 +178,158 @@ static void seq_unlock_outside_section_is_misuse(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, gosync_mutex_is_locked(&s.writer));
 }
 
+struct owner_ctx {
+	struct gosync_seqlock *lock;
+	atomic_t in_section;
+	atomic_t may_leave;
+	unsigned int sequence_inside;
+	unsigned int sequence_after_misuse;
+	bool locked_after_misuse;
+};
+
+static int owner_writer(void *data, unsigned int index)
+{
+	struct owner_ctx *ctx = data;
+	ktime_t deadline = ktime_add_ms(ktime_get(), 1000);
+
+	gosync_write_seqlock(ctx->lock);
+	atomic_set(&ctx->in_section, 1);
+	/* Interrupts are off in here: poll, for one second at most. */
+	while (!atomic_read(&ctx->may_leave) && ktime_before(ktime_get(), deadline))
+		cpu_relax();
+	gosync_write_sequnlock(ctx->lock);
+	return 0;
+}
+
+static void owner_intrude(struct task_struct **tasks, unsigned int nr,
+			  void *data)
+{
+	struct owner_ctx *ctx = data;
+
+	if (gosync_test_wait_until(atomic_read(&ctx->in_section), 5000)) {
+		ctx->sequence_inside = READ_ONCE(ctx->lock->sequence);
+		gosync_expect_warning_begin();
+		gosync_write_sequnlock(ctx->lock);
+		gosync_expect_warning_end();
+		ctx->sequence_after_misuse = READ_ONCE(ctx->lock->sequence);
+		ctx->locked_after_misuse = gosync_mutex_is_locked(&ctx->lock->writer);
+	}
+	atomic_set(&ctx->may_leave, 1);
+}
+
+/*
+ * Only the writer leaves its write section: another task's unlock warns,
+ * counts seq.misuse and changes nothing (the count stays odd, readers keep
+ * retrying, the writer mutex stays locked), and the writer then leaves
+ * normally.
+ */
+static void seq_unlock_by_another_task_is_misuse(struct kunit *test)
+{
+	struct owner_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	u64 misuse = gosync_stat_read(GOSYNC_STAT_SEQ_MISUSE);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->lock = kunit_kzalloc(test, sizeof(*ctx->lock), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->lock);
+	gosync_seqlock_init(ctx->lock);
+	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 1, owner_writer, ctx,
+						      owner_intrude), 0);
+	KUNIT_ASSERT_TRUE(test, atomic_read(&ctx->in_section));
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(SEQ_MISUSE, misuse), 1);
+	KUNIT_EXPECT_EQ(test, ctx->sequence_inside % 2, 1);
+	KUNIT_EXPECT_EQ(test, ctx->sequence_after_misuse, ctx->sequence_inside);
+	KUNIT_EXPECT_TRUE(test, ctx->locked_after_misuse);
+	KUNIT_EXPECT_EQ(test, ctx->lock->sequence, ctx->sequence_inside + 1);
+	KUNIT_EXPECT_FALSE(test, gosync_mutex_is_locked(&ctx->lock->writer));
+}
+
+/*
+ * Readers are visible to lockdep (as seqcount_lockdep_reader_access()
+ * makes them): a read section of a named seqlock whose writer never ran
+ * registers the seqlock's lockdep class, so that a reader nested in its
+ * own write section, or inverted against a lock the writer takes, is
+ * reported instead of spinning unnoticed.
+ */
+static void seq_readers_are_seen_by_lockdep(struct kunit *test)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	struct gosync_seqlock *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	unsigned int seq;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	gosync_seqlock_init(s);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(s->dep_map.class_cache[0]));
+	seq = gosync_read_seqbegin(s);
+	KUNIT_EXPECT_FALSE(test, gosync_read_seqretry(s, seq));
+	KUNIT_EXPECT_NOT_NULL(test, READ_ONCE(s->dep_map.class_cache[0]));
+#else
+	kunit_skip(test, "needs CONFIG_DEBUG_LOCK_ALLOC");
+#endif
+}
+
+/* 512 bytes: a struct a hard-interrupt reader might copy. */
+struct seq_big {
+	u64 word[64];
+};
+
+/*
+ * Where the stack is, one call below the reader: past all of its frame.
+ * Reads every word, so that the whole copy has to exist.
+ */
+static noinline __noclone unsigned long seq_big_sum(const struct seq_big *copy,
+						    u64 *sum)
+{
+	unsigned int i;
+
+	*sum = 0;
+	for (i = 0; i < ARRAY_SIZE(copy->word); i++)
+		*sum += copy->word[i];
+	return current_stack_pointer;
+}
+
+static noinline unsigned long seq_big_read(const struct gosync_seqlock *s,
+					   const struct seq_big *shared,
+					   u64 *sum)
+{
+	struct seq_big copy;
+
+	gosync_seq_read(s, &copy, shared);
+	return seq_big_sum(&copy, sum);
+}
+
+/*
+ * gosync_seq_read() copies once, straight into the destination: reading
+ * a 512-byte struct costs its caller one such struct of stack, not four.
+ */
+static void seq_read_copies_once(struct kunit *test)
+{
+	static DEFINE_GOSYNC_SEQLOCK(seq_big_lock);
+	struct seq_big *shared = kunit_kzalloc(test, sizeof(*shared), GFP_KERNEL);
+	struct seq_big *update = kunit_kzalloc(test, sizeof(*update), GFP_KERNEL);
+	unsigned long above, below;
+	u64 sum = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, shared);
+	KUNIT_ASSERT_NOT_NULL(test, update);
+	update->word[0] = 1;
+	update->word[63] = 2;
+	gosync_seq_write(&seq_big_lock, shared, update);
+	above = current_stack_pointer;
+	below = seq_big_read(&seq_big_lock, shared, &sum);
+	KUNIT_EXPECT_EQ(test, sum, 3);
+	KUNIT_EXPECT_LT_MSG(test, above - below, 2 * sizeof(*shared),
+			    "a 512-byte read used %lu bytes of stack",
+			    above - below);
+	kunit_info(test, "a 512-byte read used %lu bytes of stack\n", above - below);
+}
+
 static struct kunit_case gosync_seqlock_cases[] = {
 	KUNIT_CASE_PARAM(seq_readers_never_see_torn_data, seq_zeroed_gen_params),
 	KUNIT_CASE(seq_retry_after_overlapping_write),
 	KUNIT_CASE(seq_unlock_outside_section_is_misuse),
+	KUNIT_CASE(seq_unlock_by_another_task_is_misuse),
+	KUNIT_CASE(seq_readers_are_seen_by_lockdep),
+	KUNIT_CASE(seq_read_copies_once),
 	{}
 };
 

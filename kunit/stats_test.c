@@ -59,6 +59,7 @@ static void stats_reset_rejects_bad_input(struct kunit *test)
 {
 	static const char *const bad[] = {
 		"0", "2", "11", "-1", "yes", "1x", " ", "\n", "1\n\n", "100000000",
+		"+1", "01", "0001", " 1", "1 ", "0x1",
 	};
 	struct gosync_mutex m = {};
 	unsigned int i;

@@ -6,6 +6,7 @@
  */
 
 #include <linux/delay.h>
+#include <linux/module.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -25,10 +26,15 @@ static u32 wg_test_waiters(struct gosync_waitgroup *wg)
 	return gosync_wg_waiters(atomic64_read(&wg->state));
 }
 
+static bool wg_test_idle(struct gosync_waitgroup *wg)
+{
+	return !wg_test_counter(wg) && !wg_test_waiters(wg);
+}
+
 static void wg_test_expect_idle(struct kunit *test, struct gosync_waitgroup *wg)
 {
-	KUNIT_EXPECT_EQ(test, atomic64_read(&wg->state), 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(wg->sema), 0);
+	KUNIT_EXPECT_EQ(test, wg_test_counter(wg), 0);
+	KUNIT_EXPECT_EQ(test, wg_test_waiters(wg), 0);
 }
 
 #define WG_WAVES 200
@@ -114,6 +120,7 @@ struct crowd_ctx {
 	struct gosync_waitgroup wg;
 	atomic_t returned;
 	unsigned long payload;
+	bool all_queued;
 };
 
 static int crowd_waiter(void *data, unsigned int index)
@@ -131,7 +138,8 @@ static void crowd_release(struct task_struct **tasks, unsigned int nr,
 {
 	struct crowd_ctx *ctx = data;
 
-	gosync_test_wait_until(wg_test_waiters(&ctx->wg) >= nr, 10000);
+	ctx->all_queued = gosync_test_wait_until(wg_test_waiters(&ctx->wg) >= nr,
+						 10000);
 	ctx->payload = 42;
 	gosync_wg_done(&ctx->wg);
 }
@@ -147,6 +155,8 @@ static void wg_many_waiters_released_together(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, gosync_wg_add(&ctx->wg, 1), 0);
 	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, nr, crowd_waiter, ctx,
 						      crowd_release), 0);
+	/* Otherwise some waiters took the fast path: nothing was tested. */
+	KUNIT_EXPECT_TRUE(test, ctx->all_queued);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->returned), nr);
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_WAKEUPS, wakeups), nr);
 	wg_test_expect_idle(test, &ctx->wg);
@@ -268,18 +278,335 @@ static void wg_misuse(struct kunit *test)
 	gosync_expect_warning_end();
 	KUNIT_EXPECT_EQ(test, gosync_wg_count(&wg), 0);
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_MISUSE, misuse), 4);
+}
 
-	/*
-	 * Reuse before the previous wait returned: the counter is zero but a
-	 * released waiter is still on the word (the moment between the last
-	 * done() and the wakeup).  Forge that moment and add().
-	 */
-	misuse = gosync_stat_read(GOSYNC_STAT_WG_MISUSE);
-	atomic64_set(&wg.state, 1);
+#define WG_ZERO_ROUNDS 100
+
+struct zero_ctx {
+	struct gosync_waitgroup wg;
+	atomic_t round;		/* the round the waiter may start */
+	atomic_t waited;	/* the last round the waiter finished */
+	atomic_t stop;
+	int bad_round;		/* the first round that went wrong, or 0 */
+};
+
+static int zero_thread(void *data, unsigned int index)
+{
+	struct zero_ctx *ctx = data;
+	int round;
+
+	if (index) {
+		/* add(0) as fast as possible, into every release. */
+		while (!atomic_read(&ctx->stop)) {
+			gosync_wg_add(&ctx->wg, 0);
+			cond_resched();
+		}
+		return 0;
+	}
+	for (round = 1; round <= WG_ZERO_ROUNDS; round++) {
+		wait_var_event(&ctx->round, atomic_read_acquire(&ctx->round) >= round ||
+			       atomic_read(&ctx->stop));
+		if (atomic_read(&ctx->stop))
+			break;
+		/* Bounded: a broken waitgroup must fail the case, not hang it. */
+		gosync_wg_wait_timeout(&ctx->wg, 5 * HZ);
+		atomic_set_release(&ctx->waited, round);
+	}
+	return 0;
+}
+
+static void zero_coordinator(struct task_struct **tasks, unsigned int nr,
+			     void *data)
+{
+	struct zero_ctx *ctx = data;
+	int round;
+
+	for (round = 1; round <= WG_ZERO_ROUNDS && !ctx->bad_round; round++) {
+		if (gosync_wg_add(&ctx->wg, 1)) {
+			ctx->bad_round = round;
+			break;
+		}
+		atomic_set_release(&ctx->round, round);
+		wake_up_var(&ctx->round);
+		if (!gosync_test_wait_until(wg_test_waiters(&ctx->wg) == 1, 5000)) {
+			ctx->bad_round = round;
+			break;
+		}
+		gosync_wg_done(&ctx->wg);
+		if (!gosync_test_wait_until(atomic_read_acquire(&ctx->waited) == round,
+					    5000) ||
+		    !wg_test_idle(&ctx->wg))
+			ctx->bad_round = round;
+	}
+	atomic_set(&ctx->stop, 1);
+	wake_up_var(&ctx->round);
+}
+
+/*
+ * add(0) racing the done() that brings the counter to zero, inside the
+ * window between that done() publishing zero and waking its waiter: add(0)
+ * changes nothing and releases nobody, so every round ends exactly idle.
+ */
+static void wg_add_zero_during_release(struct kunit *test)
+{
+	struct zero_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	u64 hits = gosync_delay_point_hits(GOSYNC_DELAY_WG_DONE_BEFORE_WAKE);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	gosync_test_arm_delay(test, GOSYNC_DELAY_WG_DONE_BEFORE_WAKE, 1000);
+	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, 1 + num_online_cpus(),
+						      zero_thread, ctx,
+						      zero_coordinator), 0);
+	KUNIT_EXPECT_EQ(test, ctx->bad_round, 0);
+	KUNIT_EXPECT_EQ_MSG(test, atomic64_read(&ctx->wg.state) &
+			    ~GOSYNC_WG_GEN_MASK, 0,
+			    "state word %llx", (u64)atomic64_read(&ctx->wg.state));
+	KUNIT_EXPECT_GE(test, gosync_delay_point_hits(GOSYNC_DELAY_WG_DONE_BEFORE_WAKE) -
+			hits, (u64)WG_ZERO_ROUNDS);
+}
+
+struct reuse_ctx {
+	struct gosync_waitgroup wg;
+	atomic_t returned;
+	s32 counter_at_return;
+	u64 misuse_before;
+	int verdict;		/* 1 detected and waited, 0 inconclusive, -1 bad */
+};
+
+static int reuse_waiter(void *data, unsigned int index)
+{
+	struct reuse_ctx *ctx = data;
+
+	/* The reuse warning comes from this task's wait. */
 	gosync_expect_warning_begin();
-	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, 1), 0);
+	gosync_wg_wait_timeout(&ctx->wg, 5 * HZ);
+	ctx->counter_at_return = gosync_wg_count(&ctx->wg);
 	gosync_expect_warning_end();
-	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_MISUSE, misuse), 1);
+	atomic_set_release(&ctx->returned, 1);
+	return 0;
+}
+
+static void reuse_release_and_reuse(struct task_struct **tasks, unsigned int nr,
+				    void *data)
+{
+	struct reuse_ctx *ctx = data;
+
+	if (!gosync_test_wait_until(wg_test_waiters(&ctx->wg) == 1, 5000)) {
+		ctx->verdict = -1;
+		return;
+	}
+	/* Release the waiter and start the next round before it returns. */
+	preempt_disable();
+	gosync_wg_done(&ctx->wg);
+	gosync_wg_add(&ctx->wg, 1);
+	preempt_enable();
+	/* It must keep waiting for the round it now sees. */
+	msleep(50);
+	if (atomic_read_acquire(&ctx->returned)) {
+		/* Returned before add(1) (saw zero: inconclusive), or early. */
+		ctx->verdict = ctx->counter_at_return ? -1 : 0;
+		gosync_wg_done(&ctx->wg);
+		return;
+	}
+	ctx->verdict = gosync_test_stat_delta(WG_MISUSE, ctx->misuse_before) == 1 ?
+		       1 : -1;
+	gosync_wg_done(&ctx->wg);
+}
+
+/*
+ * A waiter released by the zero it waited for, that finds the counter
+ * raised again before it returned: Go's "WaitGroup is reused before
+ * previous Wait has returned".  It warns, counts wg.misuse, and does not
+ * return while the counter it sees is above zero.
+ */
+static void wg_reuse_before_wait_returned(struct kunit *test)
+{
+	struct reuse_ctx *ctx;
+	int attempt;
+
+	gosync_test_arm_delay(test, GOSYNC_DELAY_WG_WAIT_AFTER_WAKE, 1000);
+	for (attempt = 0; attempt < 5; attempt++) {
+		ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, ctx);
+		KUNIT_ASSERT_EQ(test, gosync_wg_add(&ctx->wg, 1), 0);
+		ctx->misuse_before = gosync_stat_read(GOSYNC_STAT_WG_MISUSE);
+		KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 1, reuse_waiter,
+							      ctx,
+							      reuse_release_and_reuse),
+				0);
+		KUNIT_ASSERT_GE_MSG(test, ctx->verdict, 0,
+				    "the waiter returned with the counter at %d",
+				    ctx->counter_at_return);
+		if (ctx->verdict)
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, ctx->verdict, 1);
+	KUNIT_EXPECT_EQ(test, ctx->counter_at_return, 0);
+	wg_test_expect_idle(test, &ctx->wg);
+}
+
+#define WG_FREE_ROUNDS 200
+
+struct free_ctx {
+	struct gosync_waitgroup *wg;	/* the round's waitgroup, or NULL */
+	atomic_t round;
+	atomic_t stop;
+};
+
+static int free_releaser(void *data, unsigned int index)
+{
+	struct free_ctx *ctx = data;
+	struct gosync_waitgroup *wg;
+	int round;
+
+	for (round = 1; round <= WG_FREE_ROUNDS; round++) {
+		wait_var_event(&ctx->round, atomic_read_acquire(&ctx->round) >= round ||
+			       atomic_read(&ctx->stop));
+		if (atomic_read(&ctx->stop))
+			break;
+		wg = READ_ONCE(ctx->wg);
+		/* Release the waiter while it sleeps, or just before. */
+		if (round & 1)
+			gosync_test_wait_until(wg_test_waiters(wg), 100);
+		gosync_wg_done(wg);
+	}
+	return 0;
+}
+
+static void free_waiter(struct task_struct **tasks, unsigned int nr, void *data)
+{
+	struct free_ctx *ctx = data;
+	struct gosync_waitgroup *wg;
+	int round;
+
+	for (round = 1; round <= WG_FREE_ROUNDS; round++) {
+		wg = kzalloc(sizeof(*wg), GFP_KERNEL);
+		if (!wg)
+			break;
+		gosync_wg_add(wg, 1);
+		WRITE_ONCE(ctx->wg, wg);
+		atomic_set_release(&ctx->round, round);
+		wake_up_var(&ctx->round);
+		gosync_wg_wait(wg);
+		/* Every wait returned: the waitgroup is the caller's again. */
+		kfree(wg);
+	}
+	atomic_set(&ctx->stop, 1);
+	wake_up_var(&ctx->round);
+}
+
+static void free_go_fn(void *arg)
+{
+}
+
+/*
+ * A waitgroup freed as soon as wait() returned, while the done() that
+ * released it may still be running (widened): the done() touches nothing
+ * of it after publishing zero.  KASAN reports any access that follows.
+ * The same for the done() of gosync_wg_go().
+ */
+static void wg_freed_as_soon_as_wait_returns(struct kunit *test)
+{
+	struct free_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct gosync_waitgroup *wg;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	gosync_test_arm_delay(test, GOSYNC_DELAY_WG_DONE_BEFORE_WAKE, 200);
+	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, 1, free_releaser, ctx,
+						      free_waiter), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->round), WG_FREE_ROUNDS);
+	for (i = 0; i < 50; i++) {
+		wg = kzalloc(sizeof(*wg), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, wg);
+		KUNIT_EXPECT_EQ(test, gosync_wg_go(wg, free_go_fn, NULL), 0);
+		gosync_wg_wait(wg);
+		kfree(wg);
+	}
+}
+
+struct pin_ctx {
+	atomic_t running;
+	atomic_t release;
+};
+
+static void pin_fn(void *data)
+{
+	struct pin_ctx *ctx = data;
+
+	atomic_set(&ctx->running, 1);
+	wait_var_event_timeout(&ctx->release, atomic_read(&ctx->release), 10 * HZ);
+}
+
+/* A function queued by gosync_wg_go() pins its module until it returned. */
+static void wg_go_pins_its_module(struct kunit *test)
+{
+	struct gosync_waitgroup wg = {};
+	struct pin_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	int refs = module_refcount(THIS_MODULE);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	KUNIT_ASSERT_EQ(test, gosync_wg_go(&wg, pin_fn, ctx), 0);
+	KUNIT_EXPECT_TRUE(test, gosync_test_wait_until(atomic_read(&ctx->running),
+						       5000));
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), refs + 1);
+	atomic_set(&ctx->release, 1);
+	wake_up_var(&ctx->release);
+	gosync_wg_wait(&wg);
+	/* The reference goes after done(): soon, not necessarily yet. */
+	KUNIT_EXPECT_TRUE(test, gosync_test_wait_until(module_refcount(THIS_MODULE) ==
+						       refs, 5000));
+}
+
+/* More than the old limit of 256, below the documented cap. */
+#define WG_GO_MEETING 272
+
+struct meeting_ctx {
+	atomic_t arrived;
+	atomic_t stalled;
+};
+
+static void meeting_fn(void *data)
+{
+	struct meeting_ctx *ctx = data;
+	int seen;
+
+	atomic_inc(&ctx->arrived);
+	wake_up_var(&ctx->arrived);
+	/*
+	 * Wait for everybody while others keep arriving.  Starting a few
+	 * hundred kworkers takes a while under QEMU on a busy host, but it
+	 * progresses; 3 s without a single arrival is a cap reached.
+	 */
+	do {
+		seen = atomic_read(&ctx->arrived);
+		if (seen >= WG_GO_MEETING)
+			return;
+	} while (wait_var_event_timeout(&ctx->arrived,
+					atomic_read(&ctx->arrived) != seen,
+					3 * HZ));
+	atomic_inc(&ctx->stalled);
+}
+
+/*
+ * Up to GOSYNC_WG_GO_MAX_ACTIVE functions run at once: 272 that wait for
+ * each other all meet.  A lower cap makes them stall (each gives up after
+ * 3 s without progress, so the case fails instead of hanging).
+ */
+static void wg_go_mutually_waiting_functions_meet(struct kunit *test)
+{
+	struct meeting_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct gosync_waitgroup wg = {};
+	unsigned int i;
+
+	BUILD_BUG_ON(WG_GO_MEETING > GOSYNC_WG_GO_MAX_ACTIVE);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	for (i = 0; i < WG_GO_MEETING; i++)
+		KUNIT_ASSERT_EQ(test, gosync_wg_go(&wg, meeting_fn, ctx), 0);
+	gosync_wg_wait(&wg);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->arrived), WG_GO_MEETING);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->stalled), 0);
+	wg_test_expect_idle(test, &wg);
 }
 
 static struct kunit_case gosync_waitgroup_cases[] = {
@@ -289,6 +616,11 @@ static struct kunit_case gosync_waitgroup_cases[] = {
 	KUNIT_CASE(wg_wait_timeout),
 	KUNIT_CASE(wg_wait_killable),
 	KUNIT_CASE(wg_misuse),
+	KUNIT_CASE(wg_add_zero_during_release),
+	KUNIT_CASE(wg_reuse_before_wait_returned),
+	KUNIT_CASE(wg_freed_as_soon_as_wait_returns),
+	KUNIT_CASE(wg_go_pins_its_module),
+	KUNIT_CASE(wg_go_mutually_waiting_functions_meet),
 	{}
 };
 
