@@ -6,7 +6,7 @@
 #   make run        boot the test kernel, run the demo workload, show counters
 #   make test       boot the test kernel and run every KUnit suite
 #   make check      checkpatch, sparse, W=1 and kernel-doc over every source
-#   make bench      gosync against the kernel's own primitives, same boot
+#   make bench      gosync against the kernel's own primitives, stock kernel
 #   make clean      remove every build product
 #   make compat     build, boot and self-check on Debian's stock kernels
 
@@ -36,7 +36,7 @@ run:
 	$(VM)/vm-run.sh run
 
 bench:
-	$(VM)/vm-run.sh bench
+	$(VM)/bench.sh
 
 test-harness:
 	$(VM)/check-harness.sh

@@ -59,3 +59,19 @@ kernel_build_dir() {
 		"$(kernel_source_version | tr -c 'A-Za-z0-9.\n' '_')" "$FLAVOR" \
 		"$fragments_hash"
 }
+
+# vm_boot KERNEL INITRD CPUS LOG APPEND...: boot under QEMU TCG (no KVM on
+# this kind of host) with the console on LOG; the guest ends with
+# "reboot -f" (-no-reboot makes QEMU exit).  Returns QEMU's status, 124
+# when it ran out of VM_TIMEOUT seconds.
+vm_boot() {
+	local kernel=$1 initrd=$2 cpus=$3 console_log=$4 status=0
+	shift 4
+	timeout --foreground -k 10 "${VM_TIMEOUT:-900}" \
+		qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$cpus" \
+		-m "${VM_MEMORY:-2G}" -nographic -nodefaults -serial stdio \
+		-no-reboot -kernel "$kernel" -initrd "$initrd" -append "$*" \
+		</dev/null >"$console_log" 2>&1 || status=$?
+	[ "$status" -eq 124 ] && log "QEMU timed out after ${VM_TIMEOUT:-900} s"
+	return "$status"
+}
