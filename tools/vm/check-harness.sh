@@ -12,6 +12,9 @@
 #   3. "vm-run.sh harness-hang": a case that never ends, with a short
 #      VM_TIMEOUT; the checker must call the run unfinished.
 #
+# FLAVOR=kcsan or kasan also proves that KCSAN sees a planted data race
+# and kmemleak a planted leak.
+#
 # "check-harness.sh --judge MODE FILE" judges a saved checker output
 # instead (the offline self-test, tools/vm/check-fixtures.sh, uses it).
 
@@ -59,8 +62,22 @@ judge_harness() {
 		'grep -q "^FAIL: .*case harness_case_deleted is in the manifest but did not run$" "$out"'
 	expect "a case missing from the manifest is reported" \
 		'grep -q "^FAIL: .*case harness_case_not_in_manifest ran but is not in the manifest$" "$out"'
+	# The checkers of the flavour must see what only they can see.
+	local planted=9
+	case ${FLAVOR:-default} in
+	kcsan)
+		planted=10
+		expect "KCSAN reports the planted data race" \
+			'grep -q "^FAIL: kernel report not excused.*BUG: KCSAN: data-race in harness_race_thread" "$out"'
+		;;
+	kasan)
+		planted=10
+		expect "kmemleak reports the planted leak" \
+			'grep -q "^FAIL: kernel report not excused.*unreferenced object" "$out"'
+		;;
+	esac
 	expect "nothing else fails" \
-		'[ "$(grep -c "^FAIL: " "$out")" -eq 9 ]'
+		'[ "$(grep -c "^FAIL: " "$out")" -eq "$planted" ]'
 }
 
 judge_hang() {
@@ -102,7 +119,10 @@ status=${PIPESTATUS[0]}
 expect "the checker exits non-zero" '[ "$status" -ne 0 ]'
 judge_harness "$work/harness.out"
 
-echo "== a case that never ends (one boot, VM_TIMEOUT=${HANG_TIMEOUT:=45})"
+# Long enough to boot and start the case: the checking kernels boot slower
+# (kasan also scans for leaks before loading anything).
+[ "${FLAVOR:-default}" = default ] && : "${HANG_TIMEOUT:=45}"
+echo "== a case that never ends (one boot, VM_TIMEOUT=${HANG_TIMEOUT:=120})"
 VM_TIMEOUT=$HANG_TIMEOUT "$vm_dir/vm-run.sh" harness-hang 2>&1 |
 	tee "$work/hang.out" | sed -u 's/^/  > /'
 status=${PIPESTATUS[0]}

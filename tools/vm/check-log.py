@@ -40,6 +40,10 @@ BAD = re.compile(
     r'stack-protector|invalid opcode|blocked for more than')
 # The one report a window may excuse: a WARN() of the task that opened it.
 WARN_HEADER = re.compile(r'WARNING: CPU: \d+ PID: (\d+) at (.*)')
+# The first line of a report of any kind: it starts a report of its own.
+REPORT_START = re.compile(r'(^|: )(BUG|WARNING|INFO|UBSAN):|^unreferenced object|'
+                          r'^Kernel panic|^Oops|^general protection fault|'
+                          r'^kernel BUG at')
 # Lines that belong to any report and say nothing about its kind.
 NEUTRAL = re.compile(r'Call Trace:|cut here|end trace')
 # WARN()s raised by the checkers themselves are never excused.
@@ -380,10 +384,10 @@ def main():
                 line.startswith('    '):
             print('  %s: %s' % (suite.name, body))
         if BAD.search(body):
-            # Every WARN() is a report of its own, judged on its own; any
-            # other report line joins the report just before it.
+            # Every report is judged on its own; a line that does not
+            # start one joins the report just before it.
             near = report is not None and number - report.last <= REPORT_SPAN
-            if not near or (WARN_HEADER.search(body) and report.headed):
+            if not near or (REPORT_START.search(body) and report.headed):
                 report = Report(number)
                 reports.append(report)
             report.add(number, body, windows)

@@ -5,8 +5,9 @@
  * a skip nobody allowed, a window left open by an aborted case, a warning
  * from another task inside a window, and a case missing from the manifest
  * (tools/vm/selftest/expected-cases.txt) or not in it.  A warning inside
- * its own task's window and an allowed skip must not fail.  Run by
- * "make test-harness" (tools/vm/check-harness.sh).
+ * its own task's window and an allowed skip must not fail.  On the kcsan
+ * kernel a plain data race must be reported, on the kasan kernel a leak.
+ * Run by "make test-harness" (tools/vm/check-harness.sh).
  */
 
 #include <kunit/test.h>
@@ -14,6 +15,7 @@
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 
 #include <gosync/testing.h>
 
@@ -78,6 +80,45 @@ static void harness_case_other_task_warns(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
 }
 
+static unsigned long harness_racy_counter;
+
+static int harness_race_thread(void *done)
+{
+	unsigned long i;
+
+	/* Plain read-modify-write from two tasks at once: a data race. */
+	for (i = 0; i < 100000 && !kthread_should_stop(); i++)
+		harness_racy_counter++;
+	complete(done);
+	return 0;
+}
+
+/*
+ * The checkers must work, not merely be switched on: a data race that only
+ * KCSAN sees, and an allocation that only kmemleak sees.  On other kernels
+ * both are silent and harmless.
+ */
+static void harness_case_checkers_see(struct kunit *test)
+{
+	DECLARE_COMPLETION_ONSTACK(first);
+	DECLARE_COMPLETION_ONSTACK(second);
+	struct task_struct *a, *b;
+	void *leak;
+
+	a = kthread_run(harness_race_thread, &first, "gosync_harness_race");
+	b = kthread_run(harness_race_thread, &second, "gosync_harness_race");
+	if (!IS_ERR(a))
+		wait_for_completion(&first);
+	if (!IS_ERR(b))
+		wait_for_completion(&second);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(a) || IS_ERR(b));
+
+	/* Kept only in a hidden way: a leak once the module is gone. */
+	leak = kmalloc(64, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, leak);
+	OPTIMIZER_HIDE_VAR(leak);
+}
+
 static void harness_case_not_in_manifest(struct kunit *test)
 {
 	KUNIT_EXPECT_TRUE(test, true);
@@ -92,6 +133,7 @@ static struct kunit_case harness_cases[] = {
 	KUNIT_CASE(harness_case_allowed_skip),
 	KUNIT_CASE(harness_case_unclosed_window),
 	KUNIT_CASE(harness_case_other_task_warns),
+	KUNIT_CASE(harness_case_checkers_see),
 	KUNIT_CASE(harness_case_not_in_manifest),
 	{}
 };
