@@ -820,6 +820,7 @@ struct bench_sh {
 struct bench_maps {
 	struct gosync_map gosync;
 	struct rhashtable rh;
+	bool rh_ready;
 	struct bench_sh sh;
 	u64 size;
 	/* Keys at and above @size are absent; insert shapes add from there. */
@@ -1152,8 +1153,13 @@ static long bench_used_bytes(void)
 }
 
 /* Populate each map in turn, measuring what it took from the page allocator. */
+/*
+ * Set up and populate each map in turn, measuring what it took from the
+ * page allocator, bucket tables included (the peers' are sized up front).
+ */
 static int bench_map_fill(struct bench_maps *m, char *param)
 {
+	struct rhashtable_params params = bench_rh_params;
 	static const char * const names[] = {
 		"gosync_map", "rhashtable", "spinlock_hash"
 	};
@@ -1163,8 +1169,15 @@ static int bench_map_fill(struct bench_maps *m, char *param)
 	u64 i, key;
 	int err = 0;
 
+	params.nelem_hint = m->size;
 	for (impl = 0; impl < 3 && !err; impl++) {
 		before = bench_used_bytes();
+		if (impl == 1) {
+			err = rhashtable_init(&m->rh, &params);
+			m->rh_ready = !err;
+		} else if (impl == 2) {
+			err = bench_sh_init(&m->sh, m->size);
+		}
 		for (i = 0; i < m->size && !err; i++) {
 			key = bench_key(i);
 			if (impl == 0)
@@ -1188,9 +1201,8 @@ static int bench_map_fill(struct bench_maps *m, char *param)
 
 static void bench_map_size(u64 size)
 {
-	struct bench_maps *m;
-	struct rhashtable_params params = bench_rh_params;
 	unsigned long base = 20000;
+	struct bench_maps *m;
 	unsigned int i, t;
 	char param[24];
 
@@ -1199,11 +1211,6 @@ static void bench_map_size(u64 size)
 		return;
 	m->size = size;
 	m->fresh_per_worker = 10 * base;
-	params.nelem_hint = size;
-	if (rhashtable_init(&m->rh, &params))
-		goto out_free;
-	if (bench_sh_init(&m->sh, size))
-		goto out_rh;
 	snprintf(param, sizeof(param), "size=%llu", size);
 	if (bench_map_fill(m, param)) {
 		pr_err("map size %llu: out of memory\n", size);
@@ -1222,10 +1229,10 @@ static void bench_map_size(u64 size)
 		bench_map_insert_delete(m, param, bench_thread_counts[i], base);
 	bench_map_range_all(m, param);
 out:
-	bench_sh_destroy(&m->sh);
-out_rh:
-	rhashtable_free_and_destroy(&m->rh, bench_rh_free, NULL);
-out_free:
+	if (m->sh.bucket)
+		bench_sh_destroy(&m->sh);
+	if (m->rh_ready)
+		rhashtable_free_and_destroy(&m->rh, bench_rh_free, NULL);
 	gosync_map_destroy(&m->gosync);
 	kvfree(m);
 }

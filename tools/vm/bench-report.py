@@ -126,6 +126,65 @@ def ratios(rows, cpus):
     return found
 
 
+# Issue 14's goals: (name, group, shapes, peer, limit), ratios of medians
+# in the default pass (stats=Y); the fairness goal is an absolute wait.
+GOALS = [
+    ('mutex uncontended', 'mutex', ('uncontended',), 'mutex', 1.05),
+    ('mutex contended shapes', 'mutex', ('contended', 'work', 'slack', 'long'),
+     'mutex', 1.0),
+    ('seqlock read', 'seq', ('read',), 'seqlock_t', 1.05),
+    ('once', 'once', ('done',), 'call_once', 1.0),
+    ('waitgroup', 'wg', ('uncontended', 'add_done', 'wait'), 'wait_var_event',
+     1.1),
+    ('map load vs rhashtable', 'map', ('load_hit', 'load_miss'), 'rhashtable',
+     1.0),
+    ('map writes vs rhashtable', 'map',
+     ('load_or_store_insert', 'delete'), 'rhashtable', 1.0),
+]
+FAIR_GOAL_NS = 2e6
+
+
+def goals(rows):
+    """One line per goal and vCPU count: how many rows meet it, the worst."""
+    lines = ['goal (median ratio, pass default)  vCPUs  met   worst row']
+    for cpus in sorted({r['cpus'] for r in rows}, key=int):
+        mine = [r for r in rows if r['cpus'] == cpus and r['pass'] == 'default']
+        index = {(r['group'], r['shape'], r['param'], r['threads'], r['impl']): r
+                 for r in mine}
+        for name, group, shapes, peer, limit in GOALS:
+            found = []
+            for r in mine:
+                if r['group'] != group or r['shape'] not in shapes or \
+                        not r['impl'].startswith('gosync'):
+                    continue
+                p = index.get((group, r['shape'], r['param'], r['threads'],
+                               peer))
+                if p and float(p['median']) > 0:
+                    found.append((float(r['median']) / float(p['median']),
+                                  '%s %s %st' % (r['shape'], r['param'],
+                                                 r['threads'])))
+            if not found:
+                continue
+            met = sum(1 for ratio, _ in found if ratio <= limit)
+            worst = max(found)
+            lines.append('%-34s %5s %3d/%-3d %.2f (%s), goal <= %.2f' % (
+                name, cpus, met, len(found), worst[0], worst[1].strip(),
+                limit))
+        worst = [r for r in mine if r['group'] == 'fair' and
+                 r['shape'] == 'worst' and r['impl'] == 'gosync']
+        for r in worst:
+            peer = [p for p in mine if p['group'] == 'fair' and
+                    p['shape'] == 'worst' and p['impl'] == 'mutex' and
+                    p['param'] == r['param']]
+            lines.append('%-34s %5s %s  %.2f ms (struct mutex %s ms), goal <= %.0f ms' % (
+                'fair worst wait, ' + r['param'], cpus,
+                'met ' if float(r['median']) <= FAIR_GOAL_NS else 'MISS',
+                float(r['median']) / 1e6,
+                '%.2f' % (float(peer[0]['median']) / 1e6) if peer else '?',
+                FAIR_GOAL_NS / 1e6))
+    return lines
+
+
 def gnuplot(script):
     """Run gnuplot; a plot it cannot draw is reported, not fatal."""
     done = subprocess.run(['gnuplot'], input=script, text=True,
@@ -153,7 +212,7 @@ def plot_ratios(out, rows, cpus, title):
             f.write('\n\n')
     png = os.path.join(out, 'ratio-%scpu.png' % cpus)
     xtics = ', '.join('"%s" %d' % (l, i) for i, l in enumerate(labels))
-    gnuplot('''set terminal pngcairo size 1400,700
+    gnuplot('''set terminal pngcairo noenhanced size 1400,700
 set output "%s"
 set title "gosync / kernel peer, median of rounds (bars: extreme rounds), %s vCPUs\\n%s"
 set logscale y
@@ -200,7 +259,7 @@ def plot_fair(out, rows, cpus, title):
     png = os.path.join(out, 'fair-%scpu.png' % cpus)
     xtics = ', '.join('"%s" %g' % (p, i * (len(series) + 1) + (len(series) - 1) / 2)
                       for i, p in enumerate(params))
-    gnuplot('''set terminal pngcairo size 1200,600
+    gnuplot('''set terminal pngcairo noenhanced size 1200,600
 set output "%s"
 set title "victim wait for the lock vs hogs holding ~100 us, %s vCPUs (bars: extreme rounds)\\n%s\\nseries left to right: %s"
 set logscale y
@@ -219,40 +278,47 @@ def size_of(param):
 
 
 def plot_map(out, rows, cpus, shapes, unit, name, ylabel, title):
+    """One panel per shape: each implementation's cost against map size."""
     chosen = [r for r in rows if r['group'] == 'map' and r['cpus'] == cpus and
               r['threads'] == '1' and r['shape'] in shapes and
               r['pass'] == 'default' and r['unit'] == unit and
               float(r['median']) > 0]
     if not chosen:
         return None
-    lines = []
+    shapes = [s for s in shapes if any(r['shape'] == s for r in chosen)]
+    impls = []
     for r in chosen:
-        if (r['impl'], r['shape']) not in lines:
-            lines.append((r['impl'], r['shape']))
+        if r['impl'] not in impls:
+            impls.append(r['impl'])
     data = os.path.join(out, name + '.dat')
     with open(data, 'w') as f:
-        for impl, shape in lines:
-            f.write('# %s %s\n' % (impl, shape))
-            for r in sorted(chosen, key=lambda r: size_of(r['param'])):
-                if (r['impl'], r['shape']) == (impl, shape):
-                    f.write('%d %s %s %s\n' % (size_of(r['param']), r['median'],
-                                               r['min'], r['max']))
-            f.write('\n\n')
+        for shape in shapes:
+            for impl in impls:
+                f.write('# %s %s\n' % (shape, impl))
+                for r in sorted(chosen, key=lambda r: size_of(r['param'])):
+                    if (r['impl'], r['shape']) == (impl, shape):
+                        f.write('%d %s %s %s\n' % (size_of(r['param']),
+                                                   r['median'], r['min'],
+                                                   r['max']))
+                f.write('\n\n')
     png = os.path.join(out, name + '.png')
-    plots = ', '.join(
-        '"%s" index %d using 1:2:3:4 with yerrorlines title "%s%s"' % (
-            data, i, impl, '' if len(shapes) == 1 else ' ' + shape)
-        for i, (impl, shape) in enumerate(lines))
-    gnuplot('''set terminal pngcairo size 1200,700
-set output "%s"
-set title "%s\\n%s"
-set logscale xy
-set xlabel "entries"
-set ylabel "%s"
-set grid
-set key outside right
-plot %s
-''' % (png, name, title, ylabel, plots))
+    cols = min(3, len(shapes))
+    rows_n = (len(shapes) + cols - 1) // cols
+    script = ['set terminal pngcairo noenhanced size %d,%d' % (
+                  500 * cols, 420 * rows_n + 60),
+              'set output "%s"' % png,
+              'set multiplot layout %d,%d title "%s, %s"' % (rows_n, cols,
+                                                              ylabel, title),
+              'set logscale xy', 'set xrange [500:2000000]',
+              'set xlabel "entries"', 'set grid', 'set key top left']
+    for n, shape in enumerate(shapes):
+        script.append('set title "%s"' % shape)
+        script.append('plot ' + ', '.join(
+            '"%s" index %d using 1:2:3:4 with yerrorlines title "%s"' % (
+                data, n * len(impls) + i, impl)
+            for i, impl in enumerate(impls)))
+    script.append('unset multiplot')
+    gnuplot('\n'.join(script) + '\n')
     return png
 
 
@@ -287,7 +353,7 @@ def main():
     for cpus, model in sorted(preempt.items()):
         head.append('%s vCPUs: preempt model "%s", host load (1/5/15 min) '
                     'before / after: %s' % (cpus, model, loads.get(cpus, '?')))
-    lines = head + [''] + table(rows)
+    lines = head + [''] + table(rows) + [''] + goals(rows)
     with open(os.path.join(args.out, 'table.txt'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     print('\n'.join(lines))
