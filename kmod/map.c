@@ -78,8 +78,10 @@ struct gosync_map_entry {
 	/* Next entry with the same full hash; changed under the slot's node lock. */
 	struct gosync_map_entry __rcu *overflow;
 	/*
-	 * Replaced in place (WRITE_ONCE, under the slot's node lock) only when
-	 * the old value needs no deferred free; readers use READ_ONCE.
+	 * Replaced in place (WRITE_ONCE, under the slot's node lock) when the
+	 * map has no free_value, or when a writer that could get no memory
+	 * frees the old value itself after a grace period; readers use
+	 * READ_ONCE.
 	 */
 	void *value;
 	void (*free_value)(void *value);
@@ -187,8 +189,10 @@ static u64 gosync_map_hash(const struct gosync_map_root *root, const void *key,
 /*
  * Allocations the map may still make before they fail; -1 is no limit.
  * Only the KUnit suite sets it, to fail exactly the n-th allocation of one
- * write and prove that a failure changes nothing (failslab, configured from
- * debugfs, cannot be aimed at one call of one test).  Test builds only.
+ * write and prove that a failure changes nothing.  failslab's per-task
+ * fail_nth does the same in the real allocator (the suite uses it too), but
+ * by default only for allocations that may not sleep; this budget also
+ * fails GFP_KERNEL ones.  Test builds only.
  */
 VISIBLE_IF_KUNIT atomic_t gosync_map_alloc_budget = ATOMIC_INIT(-1);
 EXPORT_SYMBOL_IF_KUNIT(gosync_map_alloc_budget);
@@ -316,7 +320,7 @@ struct gosync_map_update {
 	void *value;		/* the new value */
 	void *expected;		/* compare-and-* */
 	void *found;		/* the value that was there */
-	bool need_entry;	/* the locked node showed a new entry is needed */
+	bool need_entry;	/* the look or the locked node needs a new entry */
 	bool in_place;		/* no memory: replace the value in its entry */
 	bool retired;		/* @found left the map in place: free it */
 	void (*free_value)(void *value);	/* of the retired value */
