@@ -7,6 +7,8 @@
 #   make test       boot the test kernel and run every KUnit suite
 #   make check      checkpatch, sparse, W=1 and kernel-doc over every source
 #   make bench      gosync against the kernel's own primitives, stock kernel
+#   make torture    gosync_torture for minutes, then load/unload cycles
+#                   (TORTURE_ARGS="duration=600 primitive=mutex", TORTURE_CYCLES)
 #   make clean      remove every build product
 #   make compat     build, boot and self-check on Debian's stock kernels
 
@@ -16,9 +18,9 @@ KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
 	else $(VM)/build-kernel.sh; fi)
 
 export VM_CPUS ?= 2
-export EXTRA_KMODS KMOD_ARGS GOSYNC_CACHE FLAVOR
+export EXTRA_KMODS KMOD_ARGS GOSYNC_CACHE FLAVOR TORTURE_ARGS TORTURE_CYCLES
 
-.PHONY: all modules clean test run check bench test-harness kernel
+.PHONY: all modules clean test run check bench torture test-harness kernel
 .PHONY: compat compat-build
 
 all: modules
@@ -37,6 +39,9 @@ run:
 
 bench:
 	$(VM)/bench.sh
+
+torture:
+	$(VM)/vm-run.sh torture
 
 test-harness:
 	$(VM)/check-harness.sh

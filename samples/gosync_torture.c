@@ -82,6 +82,10 @@ static int fail_alloc;
 module_param(fail_alloc, int, 0444);
 MODULE_PARM_DESC(fail_alloc, "Make one in N map and wg_go operations hit a failed allocation (0: none; needs failslab with ignore-gfp-wait=N)");
 
+static int stall_timeout = 20;
+module_param(stall_timeout, int, 0444);
+MODULE_PARM_DESC(stall_timeout, "Seconds without progress after which a thread fails the run and ends it (0: never)");
+
 static bool finished;
 module_param(finished, bool, 0444);
 MODULE_PARM_DESC(finished, "Set once the verdict has been printed");
@@ -101,7 +105,9 @@ struct tort_thread {
 	bool helper;		/* second role of @prim: helper, reader */
 	bool signalled;		/* may receive signals from the signaller */
 	unsigned long ops;
-	unsigned long last_ops;
+	unsigned long last_ops;	/* at the last statistics line */
+	unsigned long seen_ops;	/* at the last progress check */
+	unsigned long seen_at;	/* jiffies when seen_ops changed */
 	struct completion done;	/* the loop has ended */
 };
 
@@ -383,8 +389,12 @@ static void tort_wg_op(struct tort_thread *t)
 		armed = tort_inject_begin(1);
 		ret = gosync_wg_go(&w->wg, tort_wg_go_fn, item);
 		tort_inject_end(armed);
-		if (ret == -ENOMEM) {
-			atomic_long_inc(&tort[T_WG].enomem);
+		if (ret == -ENOMEM || ret == -ENODEV) {
+			/* -ENODEV: rmmod has begun, our module is pinned no more. */
+			if (ret == -ENOMEM)
+				atomic_long_inc(&tort[T_WG].enomem);
+			else
+				atomic_long_inc(&tort[T_WG].giveups);
 			/* Unchanged: only our own earlier items may count. */
 			if (gosync_wg_count(&w->wg) > w->issued - issued_before)
 				tort_fail(T_WG, "failed wg_go left the counter at %u",
@@ -1162,6 +1172,37 @@ static void tort_shuffle(void)
 	tort_shuffles++;
 }
 
+/*
+ * A thread blocked for good (a lost wakeup, a mutex nobody will unlock)
+ * makes no progress: say so and end the run now rather than at duration.
+ * Helpers are left out: when they idle, their coordinators stall too.
+ */
+static bool tort_stalled(void)
+{
+	bool stalled = false;
+	enum tort_prim p;
+	int i;
+
+	for (p = 0; p < T_NR; p++) {
+		for (i = 0; i < tort[p].nr; i++) {
+			struct tort_thread *t = &tort[p].threads[i];
+			unsigned long ops = READ_ONCE(t->ops);
+
+			if (ops != t->seen_ops || (p == T_WG && t->helper) ||
+			    !t->seen_at) {
+				t->seen_ops = ops;
+				t->seen_at = jiffies;
+			} else if (time_after(jiffies, t->seen_at +
+					      stall_timeout * HZ)) {
+				tort_fail(p, "thread %d made no progress in %d s",
+					  i, stall_timeout);
+				stalled = true;
+			}
+		}
+	}
+	return stalled;
+}
+
 static void tort_print_stats(bool final)
 {
 	enum tort_prim p;
@@ -1211,7 +1252,7 @@ static bool tort_stop_threads(void)
 	if (tort_sig_task)
 		kthread_stop(tort_sig_task);
 	tort_sig_task = NULL;
-	deadline = jiffies + 30 * HZ;
+	deadline = jiffies + 20 * HZ;
 	for (p = 0; p < T_NR; p++) {
 		for (i = 0; i < tort[p].nr; i++) {
 			struct tort_thread *t = &tort[p].threads[i];
@@ -1306,6 +1347,8 @@ static int tort_ctl_main(void *unused)
 			tort_print_stats(false);
 			next_stat = jiffies + stat_interval * HZ;
 		}
+		if (stall_timeout > 0 && tort_stalled())
+			break;
 	}
 	WRITE_ONCE(tort_paused, false);
 	tort_verdict();
@@ -1412,6 +1455,7 @@ static int tort_setup_prim(enum tort_prim p, int nr)
 		break;
 	case T_SEQ:
 		gosync_seqlock_init(&tort_seq);
+		tort_seq_data.b = ~0UL;	/* consistent for a == 0 */
 		for (i = 0; i < nr; i++)
 			s->threads[i].helper = i >= max(nr / 4, 1);
 		s->op = tort_seq_writer_op;

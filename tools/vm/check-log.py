@@ -68,6 +68,9 @@ LOCKS_HEADER = ['#', 'class', 'acquired', 'contended', 'wait_total_ns',
                 'wait_max_ns', 'starved', 'handoffs', 'top_holder']
 WAIT_HIST_HEADER = ['#', 'kind', 'from_ns', 'to_ns', 'count']
 WAIT_KINDS = ['mutex', 'waitgroup', 'once']
+# gosync_torture's verdict, and an invariant it saw broken.
+TORTURE_END = re.compile(r'gosync_torture: End of test: (SUCCESS|FAILURE)(.*)')
+TORTURE_FAIL = re.compile(r'gosync_torture: FAIL .*')
 HOLDER = re.compile(r'^(-|\S+\+0x[0-9a-f]+/0x[0-9a-f]+( \[\S+\])?)$')
 
 
@@ -251,6 +254,9 @@ def main():
                         'read and have their documented shape')
     parser.add_argument('--require-trace-events', action='store_true',
                         help='every gosync trace event must have fired')
+    parser.add_argument('--torture', type=int, metavar='N',
+                        help='gosync_torture must have printed N verdicts, '
+                        'each "End of test: SUCCESS"')
     parser.add_argument('--quiet', action='store_true',
                         help='print problems and the closing line only')
     args = parser.parse_args()
@@ -282,6 +288,7 @@ def main():
     kcsan_on = False
     debugfs = {}
     debugfs_file = None
+    torture = []        # (verdict, counts, console line)
 
     for number, (from_kernel, line) in enumerate(read_lines(args.log), 1):
         body = line.strip()
@@ -333,6 +340,16 @@ def main():
             continue
         if body == 'gosync-vm: done':
             finished = True
+            continue
+        match = TORTURE_END.search(body)
+        if match:
+            torture.append((match.group(1), match.group(2).lstrip(': '),
+                            number))
+            continue
+        match = TORTURE_FAIL.search(body)
+        if match and args.torture is not None:
+            if not args.quiet:
+                print('  torture: %s' % match.group(0))
             continue
         match = WINDOW.search(body)
         if match:
@@ -439,6 +456,24 @@ def main():
             check.fail('manifest given for %s, which is not a KUnit module'
                        % name)
 
+    torture_summary = ''
+    if args.torture is not None:
+        if len(torture) != args.torture:
+            check.fail('gosync_torture gave %d verdicts, not %d'
+                       % (len(torture), args.torture))
+        for verdict, counts, number in torture:
+            if verdict == 'SUCCESS':
+                passed += 1
+            else:
+                check.fail('gosync_torture: End of test: FAILURE (console '
+                           'line %d): %s' % (number, counts))
+        if torture:
+            verdict, counts, _ = torture[0]
+            torture_summary = '; torture %s: %s' % (verdict, counts)
+            if len(torture) > 1:
+                torture_summary += '; %d of %d load/unload cycles SUCCESS' % (
+                    sum(t[0] == 'SUCCESS' for t in torture[1:]),
+                    len(torture) - 1)
     if not finished:
         check.fail('the VM did not finish (crash, hang or timeout)')
     if args.cpus is not None and cpus != args.cpus:
@@ -478,12 +513,13 @@ def main():
     if excused and not args.quiet:
         print('note: %d warning(s) inside expected-warning windows of the '
               'task that opened them were excused' % excused)
-    if not args.kunit_module:
+    if not args.kunit_module and args.torture is None:
         if not check.failed:
             print('console log clean: no warning, BUG, lockdep or hung-task '
                   'report; every module loaded and unloaded')
         return 1 if check.failed else 0
-    print('%d passed, %d failed, %d skipped' % (passed, check.failed, skipped))
+    print('%d passed, %d failed, %d skipped%s' % (passed, check.failed, skipped,
+                                                  torture_summary))
     return 1 if check.failed else 0
 
 

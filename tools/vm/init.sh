@@ -29,12 +29,35 @@ if [ -f /sys/kernel/debug/kcsan ]; then
 		echo "gosync-vm: kcsan-failed on"
 	fi
 fi
+# gosync_torture makes allocations fail through failslab and its threads'
+# own fail_nth (no other task is touched): GFP_KERNEL ones too, quietly.
+torture_cycles=$(cat /torture-cycles)
+if [ -f /modules/*-gosync_torture.ko ] && [ -d /sys/kernel/debug/failslab ]; then
+	echo N > /sys/kernel/debug/failslab/ignore-gfp-wait
+	echo 0 > /sys/kernel/debug/failslab/verbose
+fi
+
+# Wait for gosync_torture's verdict: duration seconds, then the checks.
+torture_wait() {
+	param=/sys/module/gosync_torture/parameters
+	limit=$(($(cat $param/duration) + 120))
+	while [ "$(cat $param/duration)" != 0 ] &&
+		[ "$(cat $param/finished)" != Y ] && [ $limit -gt 0 ]; do
+		sleep 1
+		limit=$((limit - 1))
+	done
+}
+
 loaded=""
 for ko in /modules/*.ko; do
 	name=${ko##*/}
 	name=${name#*-}
 	name=${name%.ko}
 	args=$(cat "${ko%.ko}.args")
+	# The KUnit suites' trace events stay in the buffer for the check.
+	if [ "$mode" = test ] && [ "$name" = gosync_torture ]; then
+		echo 0 > /sys/kernel/tracing/events/gosync/enable
+	fi
 	echo "gosync-vm: insmod $name$args"
 	# shellcheck disable=SC2086
 	if ! insmod "$ko" $args; then
@@ -45,6 +68,7 @@ for ko in /modules/*.ko; do
 		echo "gosync-vm: unloaded $name"
 	else
 		loaded="$name $loaded"
+		[ "$name" = gosync_torture ] && torture_wait
 	fi
 	# gosync's events exist once gosync.ko is in: trace the whole test run.
 	if [ "$mode" = test ] && [ "$name" = gosync ]; then
@@ -72,7 +96,7 @@ if [ "$mode" = test ]; then
 	done
 fi
 
-if [ "$mode" = run ] || [ "$mode" = bench ]; then
+if [ "$mode" = run ] || [ "$mode" = bench ] || [ "$mode" = torture ]; then
 	echo "gosync-vm: report begin"
 	for file in stats locks wait_hist; do
 		[ -f /sys/kernel/debug/gosync/$file ] || continue
@@ -84,6 +108,38 @@ fi
 
 for name in $loaded; do
 	rmmod "$name" || echo "gosync-vm: rmmod-failed $name"
+done
+
+# Load and unload gosync and the torture client with work in flight: the
+# torture runs a random fraction of a second and is stopped by rmmod; its
+# lock rows outlive it; gosync goes with the map's RCU frees still queued.
+cycle=0
+while [ "$cycle" -lt "$torture_cycles" ]; do
+	cycle=$((cycle + 1))
+	echo "gosync-vm: torture-cycle $cycle"
+	# shellcheck disable=SC2046
+	insmod /modules/*-gosync.ko $(cat /modules/*-gosync.args) ||
+		echo "gosync-vm: insmod-failed gosync (cycle $cycle)"
+	# shellcheck disable=SC2046
+	insmod /modules/*-gosync_torture.ko \
+		$(cat /modules/*-gosync_torture.args) duration=0 stat_interval=0 ||
+		echo "gosync-vm: insmod-failed gosync_torture (cycle $cycle)"
+	usleep $((RANDOM % 1000 * 1000))
+	# A gosync_wg_go() in flight pins its caller's module: rmmod says
+	# EAGAIN until that work has returned.  Retry, for up to 5 s.
+	busy=0
+	until rmmod gosync_torture 2>/dev/null; do
+		busy=$((busy + 1))
+		if [ $busy -ge 100 ]; then
+			echo "gosync-vm: rmmod-failed gosync_torture (cycle $cycle)"
+			break
+		fi
+		usleep 50000
+	done
+	[ $busy -gt 0 ] && echo "gosync-vm: torture-cycle $cycle rmmod-busy $busy"
+	cat /sys/kernel/debug/gosync/locks >/dev/null ||
+		echo "gosync-vm: debugfs-read-failed locks (cycle $cycle)"
+	rmmod gosync || echo "gosync-vm: rmmod-failed gosync (cycle $cycle)"
 done
 
 # Everything is unloaded: anything still allocated and unreferenced leaked.

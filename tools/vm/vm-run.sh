@@ -7,14 +7,18 @@
 #   vm-run.sh test      gosync.ko, gosync_kunit.ko, $EXTRA_KMODS: KUnit results
 #   vm-run.sh run       gosync.ko and the demo client; prints the counters
 #   vm-run.sh bench     gosync.ko and the benchmark module
+#   vm-run.sh torture   gosync.ko and gosync_torture (minutes), then 50
+#                       load/unload cycles of both with work in flight
 #   vm-run.sh harness   the self-test modules, which must fail (check-harness.sh)
 #   vm-run.sh harness-hang  a self-test case that never ends (check-harness.sh)
 #
 # Environment: VM_CPUS (2), VM_MEMORY (2G), VM_TIMEOUT (seconds, 900),
 # EXTRA_KMODS (client module source directories), KMOD_ARGS
-# ("module.param=value ..."), GOSYNC_CACHE, FLAVOR (default, kasan, kcsan).
-# VM_KDIR and VM_KERNEL boot another kernel (headers dir, vmlinuz) instead
-# of the test kernel.
+# ("module.param=value ..."), GOSYNC_CACHE, FLAVOR (default, kasan, kcsan),
+# TORTURE_ARGS (gosync_torture parameters, "duration=60 primitive=mutex"),
+# TORTURE_CYCLES (load/unload cycles after the run).  make test ends with a
+# short torture run (30 s, 3 cycles).  VM_KDIR and VM_KERNEL boot another
+# kernel (headers dir, vmlinuz) instead of the test kernel.
 #
 # A new mode is one more arm in each of the two "case $mode" below: the
 # modules it loads, then how its console log is judged.
@@ -56,6 +60,15 @@ transient=()
 # Checker options: what must have run, which skips are allowed.
 expect=()
 client_kos=()
+# gosync_torture's parameters: the mode's defaults, then TORTURE_ARGS.
+torture_ko=$GOSYNC_ROOT/samples/gosync_torture.ko
+torture_cycles=0
+torture_args() {
+	local word
+	for word in "$@" ${TORTURE_ARGS:-}; do
+		printf 'gosync_torture.%s ' "${word#gosync_torture.}"
+	done
+}
 case $mode in
 test)
 	# The demo comes and goes first: its lock profile must outlive it.
@@ -79,12 +92,23 @@ test)
 		[ -f "$dir/allowed-skips.txt" ] &&
 			expect+=(--allowed-skips "$dir/allowed-skips.txt")
 	done
+	# Last, a short torture of every primitive, with all its stressors.
+	modules+=("$torture_ko")
+	KMOD_ARGS="$(torture_args duration=30 stat_interval=15 \
+		onoff_interval=3000 fail_alloc=20) ${KMOD_ARGS:-}"
+	torture_cycles=${TORTURE_CYCLES:-3}
 	;;
 run)
 	modules+=("$GOSYNC_ROOT/samples/gosync_demo.ko")
 	;;
 bench)
 	modules+=("$GOSYNC_ROOT/samples/gosync_bench.ko")
+	;;
+torture)
+	modules+=("$torture_ko")
+	KMOD_ARGS="$(torture_args duration=120 stat_interval=30 \
+		onoff_interval=3000 fail_alloc=20) ${KMOD_ARGS:-}"
+	torture_cycles=${TORTURE_CYCLES:-50}
 	;;
 harness|harness-hang)
 	build_client_dir "$vm_dir/selftest"
@@ -131,6 +155,7 @@ for ko in "${modules[@]}"; do
 done
 cp "$vm_dir/init.sh" "$root/init"
 printf '%s\n' "$mode" > "$root/mode"
+printf '%s\n' "$torture_cycles" > "$root/torture-cycles"
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
 
@@ -161,10 +186,21 @@ for name in "${kunit_modules[@]}"; do
 	check+=(--kunit-module "$name")
 done
 check+=(${expect[@]+"${expect[@]}"})
+# One verdict for the run and one per load/unload cycle, all SUCCESS.
+[ "$torture_cycles" -gt 0 ] || [ "$mode" = torture ] &&
+	check+=(--torture $((torture_cycles + 1)))
 
 case $mode in
 test)
 	"${check[@]}" --require-trace-events --debugfs
+	;;
+torture)
+	# The statistics and verdict of the run, then gosync's counters.
+	sed -n 's/\r$//; s/^\[ *[0-9.]*\] //; /^gosync_torture: \(Start\|End\) of test/p' \
+		"$console_log" | head -n 2
+	sed -n 's/\r$//; /gosync-vm: report begin/,/gosync-vm: report end/p' "$console_log" |
+		sed '1d;$d'
+	"${check[@]}"
 	;;
 run|bench)
 	# What the workload said, then the counters it left behind.
