@@ -74,11 +74,30 @@ TORTURE_FAIL = re.compile(r'gosync_torture: FAIL .*')
 HOLDER = re.compile(r'^(-|\S+\+0x[0-9a-f]+/0x[0-9a-f]+( \[\S+\])?)$')
 
 
+# A kernel record that cut into a line of user-space output on the serial
+# console: "gosync-vm: boot [    3.36] clocksource: ..." then "ok cpus=2".
+CUT_IN = re.compile(r'^(.+?)(\[\s*\d+\.\d+\] .*)$')
+
+
 def read_lines(path):
+    """Yield (from the kernel, text without timestamp) per console line,
+    with user-space lines that a kernel record cut in two put together."""
+    held = None
     with open(path, 'rb') as log:
         for raw in log:
             line = raw.decode('utf-8', 'replace').rstrip('\r\n').rstrip('\r')
+            if TIMESTAMP.match(line) is None:
+                match = CUT_IN.match(line)
+                if match:
+                    if held is not None:
+                        yield False, held
+                    held = match.group(1)
+                    line = match.group(2)
+                elif held is not None:
+                    line, held = held + line, None
             yield TIMESTAMP.match(line) is not None, TIMESTAMP.sub('', line)
+        if held is not None:
+            yield False, held
 
 
 def read_case_list(path):
