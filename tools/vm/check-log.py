@@ -86,15 +86,17 @@ def read_lines(path):
     with open(path, 'rb') as log:
         for raw in log:
             line = raw.decode('utf-8', 'replace').rstrip('\r\n').rstrip('\r')
+            # The rest of a cut line is the very next line, or there is none.
+            rest, held = held, None
             if TIMESTAMP.match(line) is None:
                 match = CUT_IN.match(line)
-                if match:
-                    if held is not None:
-                        yield False, held
+                if rest is not None and not match:
+                    line, rest = rest + line, None
+                elif match:
                     held = match.group(1)
                     line = match.group(2)
-                elif held is not None:
-                    line, held = held + line, None
+            if rest is not None:
+                yield False, rest
             yield TIMESTAMP.match(line) is not None, TIMESTAMP.sub('', line)
         if held is not None:
             yield False, held
