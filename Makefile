@@ -11,6 +11,7 @@
 #                   (TORTURE_ARGS="duration=600 primitive=mutex", TORTURE_CYCLES)
 #   make clean      remove every build product
 #   make compat     build, boot and self-check on Debian's stock kernels
+#   make install    gosync.ko and the client SDK for KDIR (see README)
 
 VM := $(CURDIR)/tools/vm
 KDIR ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then \
@@ -21,7 +22,7 @@ export VM_CPUS ?= 2
 export EXTRA_KMODS KMOD_ARGS GOSYNC_CACHE FLAVOR TORTURE_ARGS TORTURE_CYCLES
 
 .PHONY: all modules clean test run check bench torture test-harness kernel
-.PHONY: compat compat-build
+.PHONY: compat compat-build install uninstall dkms-install htmldocs
 
 all: modules
 
@@ -63,3 +64,9 @@ compat:
 
 compat-build:
 	tools/vm/compat.sh build $(COMPAT_SERIES)
+
+install uninstall dkms-install:
+	tools/install.sh $@ "$(KDIR)"
+
+htmldocs:
+	tools/htmldocs.sh
