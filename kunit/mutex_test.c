@@ -483,9 +483,13 @@ struct storm_ctx {
 	atomic_t givers_running;
 	atomic_t gave_up_by[3];		/* by enum give_up_way */
 	unsigned int nr_holders;
+	u64 handoff_hits;	/* the receiver's delay point, before */
+	bool want_handoffs;
 };
 
 #define STORM_HOLDER_LOCKS	400
+/* In starvation mode holders go on (up to 4x) until handoffs went through. */
+#define STORM_HANDOFFS		10
 #define STORM_GIVERS		3
 /* A holder that waits this long is a waiter asleep on a free mutex. */
 #define STORM_STUCK_MS		10000
@@ -504,6 +508,16 @@ static bool mutex_test_owned_state_ok(int state)
 {
 	return (state & GOSYNC_MUTEX_LOCKED) &&
 	       (!(state & GOSYNC_MUTEX_STARVING) || gosync_mutex_waiters(state));
+}
+
+static bool storm_holder_goes_on(struct storm_ctx *ctx, unsigned int i)
+{
+	u64 hits = gosync_delay_point_hits(GOSYNC_DELAY_MUTEX_HANDOFF_BEFORE_TAKE);
+
+	if (i < STORM_HOLDER_LOCKS)
+		return true;
+	return ctx->want_handoffs && i < 4 * STORM_HOLDER_LOCKS &&
+	       hits < ctx->handoff_hits + STORM_HANDOFFS;
 }
 
 /* Owns the mutex: count the owners inside, check the state, let go. */
@@ -539,7 +553,7 @@ static int storm_thread(void *data, unsigned int index)
 	int err;
 
 	if (index < ctx->nr_holders) {
-		for (i = 0; i < STORM_HOLDER_LOCKS; i++) {
+		for (i = 0; storm_holder_goes_on(ctx, i); i++) {
 			err = gosync_mutex_lock_timeout(ctx->m, stuck);
 			if (err) {
 				atomic_inc(&ctx->stuck);
@@ -631,6 +645,8 @@ static void mutex_give_up_storm(struct kunit *test)
 	gosync_test_arm_delay(test, give_up_point, 300);
 	gosync_test_arm_delay(test, handoff_point, 300);
 	gosync_test_arm_delay(test, GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE, 50);
+	ctx.handoff_hits = handoff_hits;
+	ctx.want_handoffs = *mode == STORM_STARVING;
 	atomic_set(&ctx.holders_running, ctx.nr_holders);
 	atomic_set(&ctx.givers_running, STORM_GIVERS);
 	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, nr, storm_thread,
