@@ -323,6 +323,22 @@ static struct tort_wg *tort_wgs;
 static int tort_wg_nr;		/* coordinators */
 static atomic_t tort_wg_live;	/* coordinators still running */
 
+static DECLARE_WAIT_QUEUE_HEAD(tort_wg_post_wq);
+
+/* Does any coordinator have posted items left to claim? */
+static bool tort_wg_posted(void)
+{
+	int i;
+
+	for (i = 0; i < tort_wg_nr; i++) {
+		int post = atomic_read(&tort_wgs[i].post);
+
+		if ((post & 0xff) < ((post >> 8) & 0xff))
+			return true;
+	}
+	return false;
+}
+
 static void tort_wg_item_run(struct tort_wg *w, unsigned int slot,
 			     unsigned int round)
 {
@@ -418,6 +434,7 @@ static void tort_wg_op(struct tort_thread *t)
 		w->issued += nh;
 		/* Publish the items to the helpers (after the add). */
 		atomic_set_release(&w->post, round << 16 | nh << 8);
+		wake_up_all(&tort_wg_post_wq);
 	}
 
 	if (!tort_wg_wait(w, t)) {
@@ -464,8 +481,15 @@ static void tort_wg_helper_op(struct tort_thread *t)
 		worked = true;
 		WRITE_ONCE(t->ops, t->ops + 1);
 	}
+	/*
+	 * Idle: sleep until a coordinator posts (or a jiffy passes).  Not
+	 * usleep_range(): its hrtimer sleeper has a data race of its own in
+	 * 6.12 that KCSAN reports.
+	 */
 	if (!worked)
-		usleep_range(20, 100);
+		wait_event_idle_timeout(tort_wg_post_wq,
+					tort_wg_posted() || READ_ONCE(tort_stop),
+					1);
 }
 
 static void tort_wg_final(void)
@@ -507,7 +531,7 @@ static void tort_once_body(void)
 	if (tort_one_in(4))
 		udelay(tort_rand(50));
 	else if (tort_one_in(16))
-		usleep_range(100, 500);
+		schedule_timeout_idle(1);
 	atomic_dec(&o->running);
 }
 
@@ -1113,7 +1137,7 @@ static int tort_signaller_main(void *unused)
 		enum tort_prim p = tort_one_in(2) ? T_MUTEX : T_WG;
 		struct tort_thread *t;
 
-		usleep_range(1000, 3000);
+		schedule_timeout_idle(1 + tort_rand(2));
 		if (!tort[p].enabled || READ_ONCE(tort_stop))
 			continue;
 		t = &tort[p].threads[tort_rand(tort[p].nr)];

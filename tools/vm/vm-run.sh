@@ -196,8 +196,8 @@ test)
 	;;
 torture)
 	# The statistics and verdict of the run, then gosync's counters.
-	sed -n 's/\r$//; s/^\[ *[0-9.]*\] //; /^gosync_torture: \(Start\|End\) of test/p' \
-		"$console_log" | head -n 2
+	grep -m 2 -E 'gosync_torture: (Start|End) of test' "$console_log" |
+		sed 's/\r$//; s/^\[ *[0-9.]*\] //'
 	sed -n 's/\r$//; /gosync-vm: report begin/,/gosync-vm: report end/p' "$console_log" |
 		sed '1d;$d'
 	"${check[@]}"
