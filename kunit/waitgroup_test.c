@@ -569,29 +569,34 @@ struct meeting_ctx {
 static void meeting_fn(void *data)
 {
 	struct meeting_ctx *ctx = data;
-	int seen;
+	int seen = atomic_inc_return(&ctx->arrived);
 
-	atomic_inc(&ctx->arrived);
-	wake_up_var(&ctx->arrived);
+	/* The last one wakes everybody: no herd on every arrival. */
+	if (seen >= WG_GO_MEETING) {
+		wake_up_var(&ctx->arrived);
+		return;
+	}
 	/*
-	 * Wait for everybody while others keep arriving.  Starting a few
-	 * hundred kworkers takes a while under QEMU on a busy host, but it
-	 * progresses; 3 s without a single arrival is a cap reached.
+	 * Starting a few hundred kworkers takes a while under QEMU on a busy
+	 * host, but it progresses: 5 s without a single arrival means that
+	 * no more functions can run, a cap reached.
 	 */
-	do {
-		seen = atomic_read(&ctx->arrived);
-		if (seen >= WG_GO_MEETING)
+	for (;;) {
+		if (wait_var_event_timeout(&ctx->arrived,
+					   atomic_read(&ctx->arrived) >= WG_GO_MEETING,
+					   5 * HZ))
 			return;
-	} while (wait_var_event_timeout(&ctx->arrived,
-					atomic_read(&ctx->arrived) != seen,
-					3 * HZ));
+		if (atomic_read(&ctx->arrived) == seen)
+			break;
+		seen = atomic_read(&ctx->arrived);
+	}
 	atomic_inc(&ctx->stalled);
 }
 
 /*
  * Up to GOSYNC_WG_GO_MAX_ACTIVE functions run at once: 272 that wait for
- * each other all meet.  A lower cap makes them stall (each gives up after
- * 3 s without progress, so the case fails instead of hanging).
+ * each other all meet.  Below that cap they stall, give up after 5 s
+ * without progress, and the case fails instead of hanging.
  */
 static void wg_go_mutually_waiting_functions_meet(struct kunit *test)
 {
