@@ -47,7 +47,11 @@ make -C "$src" O="$build" KCONFIG_ALLCONFIG="$build/gosync.config" \
 
 # Kconfig silently drops options whose dependencies are unmet: refuse to
 # test on a kernel that lacks a checker the fragments asked for.
+# A flavour may override base.config (rt turns CONFIG_PREEMPT off): the last
+# fragment to set an option is the one checked.
 grep -hE '^(CONFIG_[A-Z0-9_]+=|# CONFIG_[A-Z0-9_]+ is not set)' "${fragments[@]}" |
+	tac | awk '{ name = $0; sub(/^# /, "", name); sub(/[= ].*/, "", name) }
+		!seen[name]++' |
 	while read -r want; do
 		grep -qxF "$want" "$build/.config" ||
 			die "option '$want' did not survive configuration; see $build/.config"
