@@ -697,7 +697,12 @@ static enum hrtimer_restart tort_seq_timer_fn(struct hrtimer *timer)
 	atomic_long_inc(&tort_seq_irq_reads);
 	if (READ_ONCE(tort_stop))
 		return HRTIMER_NORESTART;
-	hrtimer_forward_now(timer, ns_to_ktime(500 * NSEC_PER_USEC));
+	/*
+	 * Every 2 ms: often enough to meet writers, rarely enough not to
+	 * multiply the 6.12 hrtimer core's own KCSAN-reported race between
+	 * __hrtimer_run_queues() and hrtimer_active().
+	 */
+	hrtimer_forward_now(timer, ns_to_ktime(2 * NSEC_PER_MSEC));
 	return HRTIMER_RESTART;
 }
 
@@ -1539,7 +1544,7 @@ static int __init gosync_torture_init(void)
 				     HRTIMER_MODE_REL_HARD);
 			tort_seq_timers[i].function = tort_seq_timer_fn;
 			hrtimer_start(&tort_seq_timers[i],
-				      ns_to_ktime((i + 1) * 300 * NSEC_PER_USEC),
+				      ns_to_ktime((i + 1) * NSEC_PER_MSEC),
 				      HRTIMER_MODE_REL_HARD);
 		}
 		tort_seq_timers_on = true;
