@@ -443,7 +443,12 @@ static int gosync_map_replace(struct gosync_map_update *u,
 			      struct gosync_map_entry *entry)
 {
 	if (!entry->free_value || u->in_place) {
-		WRITE_ONCE(entry->value, u->value);
+		/*
+		 * Release: whatever the writer stored into the object before
+		 * handing it to the map is visible to a reader that loads the
+		 * pointer and follows it (an address dependency on its side).
+		 */
+		smp_store_release(&entry->value, u->value);
 		u->retired = !!entry->free_value;
 		u->free_value = entry->free_value;
 		gosync_stat_inc(GOSYNC_STAT_MAP_STORE);

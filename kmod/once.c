@@ -73,7 +73,7 @@ static int gosync_once_slow(struct gosync_once *o,
 
 	start = local_clock();
 	gosync_mutex_lock_at(&o->lock, ip);
-	waited = local_clock() - start;
+	waited = gosync_ns_since(start);
 	if (atomic_read(&o->done)) {
 		/* Another caller ran it while we waited. */
 		gosync_stat_inc(GOSYNC_STAT_ONCE_WAITED);

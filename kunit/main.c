@@ -8,6 +8,7 @@
 #include <linux/cpumask.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 
 #include "gosync_test.h"
@@ -64,10 +65,13 @@ int gosync_test_run_threads(struct kunit *test, unsigned int nr,
 			while (i--) {
 				threads[i].fn = NULL;
 				wake_up_process(tasks[i]);
+				put_task_struct(tasks[i]);
 			}
 			return err;
 		}
 		kthread_bind(tasks[i], cpu);
+		/* on_start may signal a thread that already exited. */
+		get_task_struct(tasks[i]);
 	}
 	for (i = 0; i < nr; i++)
 		wake_up_process(tasks[i]);
@@ -75,6 +79,7 @@ int gosync_test_run_threads(struct kunit *test, unsigned int nr,
 		on_start(tasks, nr, data);
 	for (i = 0; i < nr; i++) {
 		wait_for_completion(&threads[i].done);
+		put_task_struct(tasks[i]);
 		if (threads[i].result)
 			failed++;
 	}
