@@ -1135,6 +1135,8 @@ int gosync_map_init(struct gosync_map *m, const struct gosync_map_params *p)
 		return -EINVAL;
 	RCU_INIT_POINTER(m->root, NULL);
 	m->params = p ? *p : (struct gosync_map_params){};
+	/* Memory from kmalloc() holds garbage here; destroy() waits on it. */
+	atomic_set(&m->teardowns, 0);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(gosync_map_init);
