@@ -488,7 +488,12 @@ struct storm_ctx {
 };
 
 #define STORM_HOLDER_LOCKS	400
-/* In starvation mode holders go on (up to 4x) until handoffs went through. */
+/*
+ * Holders go on (up to STORM_HOLDER_LOCKS_MAX) until every way of giving up
+ * happened a few times and, in starvation mode, handoffs went through.
+ */
+#define STORM_HOLDER_LOCKS_MAX	(20 * STORM_HOLDER_LOCKS)
+#define STORM_MIN_GIVE_UPS	3
 #define STORM_HANDOFFS		10
 #define STORM_GIVERS		3
 /* A holder that waits this long is a waiter asleep on a free mutex. */
@@ -510,14 +515,31 @@ static bool mutex_test_owned_state_ok(int state)
 	       (!(state & GOSYNC_MUTEX_STARVING) || gosync_mutex_waiters(state));
 }
 
+/*
+ * A giver times out only when it waited a whole jiffy, which in starvation
+ * mode (every unlock hands off) can take many rounds on a fast host.
+ */
+static bool storm_every_way_gave_up(struct storm_ctx *ctx)
+{
+	enum give_up_way way;
+
+	for (way = 0; way < ARRAY_SIZE(give_up_ways); way++)
+		if (atomic_read(&ctx->gave_up_by[way]) < STORM_MIN_GIVE_UPS)
+			return false;
+	return true;
+}
+
 static bool storm_holder_goes_on(struct storm_ctx *ctx, unsigned int i)
 {
 	u64 hits = gosync_delay_point_hits(GOSYNC_DELAY_MUTEX_HANDOFF_BEFORE_TAKE);
 
 	if (i < STORM_HOLDER_LOCKS)
 		return true;
-	return ctx->want_handoffs && i < 4 * STORM_HOLDER_LOCKS &&
-	       hits < ctx->handoff_hits + STORM_HANDOFFS;
+	if (i >= STORM_HOLDER_LOCKS_MAX)
+		return false;
+	if (!storm_every_way_gave_up(ctx))
+		return true;
+	return ctx->want_handoffs && hits < ctx->handoff_hits + STORM_HANDOFFS;
 }
 
 /* Owns the mutex: count the owners inside, check the state, let go. */
