@@ -51,8 +51,8 @@ check:
 	$(VM)/check.sh
 
 clean:
-	@if [ -f .kdir-stamp ] && [ -d "$$(cat .kdir-stamp)" ]; then \
-		$(MAKE) -C "$$(cat .kdir-stamp)" M=$(CURDIR) clean; fi
+	@kdir=$$(head -n 1 .kdir-stamp 2>/dev/null); if [ -d "$$kdir" ]; then \
+		$(MAKE) -C "$$kdir" M=$(CURDIR) clean; fi
 	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.symvers' -o -name 'modules.order' \
 		-o -name '*.o.d' \) -type f -delete

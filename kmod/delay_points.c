@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Test-only delay points: built into gosync.ko only for kernels with KUnit.
+ * Test-only delay points: built into gosync.ko only in test builds
+ * (GOSYNC_TESTING=1, set by the harness for make test and make torture).
  *
  * A race whose window is a few instructions wide is almost never hit by a
  * stress test under QEMU.  A delay point names such a window in the code
@@ -8,18 +9,18 @@
  * maximum delay, and every task that passes the point then busy-waits a
  * random time up to that maximum, so that the other side of the race lands
  * inside the window within seconds.  Disarmed, a point costs one patched-out
- * jump; in a build without KUnit it does not exist.
+ * jump; in a production build it does not exist.
  *
- * The wait is udelay(), not a sleep: points sit inside spinlocks, with
- * interrupts off and in interrupt handlers.
+ * The wait is udelay(), not a sleep: points sit inside raw spinlocks, with
+ * interrupts off and in interrupt handlers, on PREEMPT_RT too.
  */
 
-#include <kunit/visibility.h>
 #include <linux/atomic.h>
 #include <linux/delay.h>
 #include <linux/export.h>
+#include <linux/hash.h>
+#include <linux/math.h>
 #include <linux/mutex.h>
-#include <linux/random.h>
 
 #include "gosync_internal.h"
 
@@ -27,12 +28,27 @@
 #define GOSYNC_DELAY_POINT_MAX_US 1000
 
 DEFINE_STATIC_KEY_FALSE(gosync_delay_points_armed);
-EXPORT_SYMBOL_IF_KUNIT(gosync_delay_points_armed);
+EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_delay_points_armed);
 
 static unsigned int delay_point_max_us[GOSYNC_NR_DELAY_POINTS];
 static atomic64_t delay_point_hits[GOSYNC_NR_DELAY_POINTS];
 static DEFINE_MUTEX(delay_point_lock);
 static unsigned int delay_points_nr_armed;
+static atomic_t delay_point_seq;
+
+/*
+ * A wait length spread over 0..@max_us: a multiplicative hash of a global
+ * sequence number.  Not get_random_u32_below(): it takes a local_lock,
+ * which sleeps on PREEMPT_RT, and points sit under raw spinlocks and in
+ * hard interrupts.  One atomic add and a multiply are safe in any context
+ * on every preemption model; a test needs spread, not secrecy.
+ */
+static unsigned int delay_point_wait_us(unsigned int max_us)
+{
+	u32 x = hash_32(atomic_inc_return(&delay_point_seq), 32);
+
+	return reciprocal_scale(x, max_us + 1);
+}
 
 void __gosync_delay_point(enum gosync_delay_point point)
 {
@@ -41,9 +57,9 @@ void __gosync_delay_point(enum gosync_delay_point point)
 	if (!max_us)
 		return;
 	atomic64_inc(&delay_point_hits[point]);
-	udelay(get_random_u32_below(max_us + 1));
+	udelay(delay_point_wait_us(max_us));
 }
-EXPORT_SYMBOL_IF_KUNIT(__gosync_delay_point);
+EXPORT_SYMBOL_IF_GOSYNC_TESTING(__gosync_delay_point);
 
 /**
  * gosync_delay_point_arm() - make every pass through a delay point wait
@@ -70,7 +86,7 @@ void gosync_delay_point_arm(enum gosync_delay_point point, unsigned int max_us)
 	WRITE_ONCE(delay_point_max_us[point], max_us);
 	mutex_unlock(&delay_point_lock);
 }
-EXPORT_SYMBOL_IF_KUNIT(gosync_delay_point_arm);
+EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_delay_point_arm);
 
 /**
  * gosync_delay_points_disarm() - disarm every delay point
@@ -85,7 +101,7 @@ void gosync_delay_points_disarm(void *unused)
 	for (point = 0; point < GOSYNC_NR_DELAY_POINTS; point++)
 		gosync_delay_point_arm(point, 0);
 }
-EXPORT_SYMBOL_IF_KUNIT(gosync_delay_points_disarm);
+EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_delay_points_disarm);
 
 /**
  * gosync_delay_point_hits() - how often a task waited at a delay point
@@ -102,4 +118,4 @@ u64 gosync_delay_point_hits(enum gosync_delay_point point)
 		return 0;
 	return atomic64_read(&delay_point_hits[point]);
 }
-EXPORT_SYMBOL_IF_KUNIT(gosync_delay_point_hits);
+EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_delay_point_hits);

@@ -6,6 +6,8 @@
 #ifndef _GOSYNC_INTERNAL_H
 #define _GOSYNC_INTERNAL_H
 
+#include <linux/build_bug.h>
+#include <linux/export.h>
 #include <linux/jump_label.h>
 #include <linux/percpu.h>
 #include <linux/sched/clock.h>
@@ -287,7 +289,30 @@ enum gosync_delay_point {
 	GOSYNC_NR_DELAY_POINTS
 };
 
-#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * Test builds.  The harness builds gosync with GOSYNC_TESTING=1 (kbuild
+ * defines GOSYNC_TEST_BUILD then) for make test and make torture only;
+ * make, make install and DKMS never do, whatever the kernel's KUnit
+ * setting, so a production gosync.ko carries no knob a test turns.
+ *
+ * GOSYNC_VISIBLE_IF_TESTING: static in production, global in a test build.
+ * EXPORT_SYMBOL_IF_GOSYNC_TESTING(): exported in a test build only, in the
+ * GOSYNC_TESTING namespace, which only gosync's own test modules import;
+ * in production a compile-time check that the symbol exists, so that both
+ * builds break on a typo.  Its name starts with EXPORT_SYMBOL so that
+ * checkpatch takes its uses for exports.
+ */
+#ifdef GOSYNC_TEST_BUILD
+#define GOSYNC_VISIBLE_IF_TESTING
+#define gosync_export_if_testing(sym) \
+	EXPORT_SYMBOL_NS_GPL(sym, GOSYNC_TESTING)
+#else
+#define GOSYNC_VISIBLE_IF_TESTING static
+#define gosync_export_if_testing(sym) static_assert(sizeof(typeof(sym) *))
+#endif
+#define EXPORT_SYMBOL_IF_GOSYNC_TESTING gosync_export_if_testing
+
+#ifdef GOSYNC_TEST_BUILD
 DECLARE_STATIC_KEY_FALSE(gosync_delay_points_armed);
 void __gosync_delay_point(enum gosync_delay_point point);
 void gosync_delay_point_arm(enum gosync_delay_point point, unsigned int max_us);

@@ -20,7 +20,6 @@
  * row's "top holder" is the site responsible for the most waiting.
  */
 
-#include <kunit/visibility.h>
 #include <linux/debugfs.h>
 #include <linux/hash.h>
 #include <linux/kallsyms.h>
@@ -178,7 +177,7 @@ void gosync_lock_class_waited(struct gosync_lock_class *class,
 out:
 	spin_unlock_irqrestore(&class->lock, flags);
 }
-EXPORT_SYMBOL_IF_KUNIT(gosync_lock_class_waited);
+EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_lock_class_waited);
 
 /**
  * gosync_wait_hist_add() - count one sleeping wait in the histogram

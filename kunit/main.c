@@ -86,6 +86,7 @@ int gosync_test_run_threads(struct kunit *test, unsigned int nr,
 	return failed;
 }
 
+MODULE_IMPORT_NS(GOSYNC_TESTING);
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit suites of gosync");

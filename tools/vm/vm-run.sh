@@ -32,9 +32,15 @@ VM_TIMEOUT=${VM_TIMEOUT:-900}
 vm_dir=$GOSYNC_ROOT/tools/vm
 
 kdir=${VM_KDIR:-$("$vm_dir/build-kernel.sh")}
-log "building modules against the test kernel"
+# Tests and torture get a test build (delay points, test knobs, the KUnit
+# module); the demo and the benchmark run what a user would load.
+case $mode in
+test | torture | harness*) build_kind=--testing ;;
+*) build_kind= ;;
+esac
+log "building modules against the test kernel${build_kind:+ (test build)}"
 build_log=$GOSYNC_CACHE/modules-build.log
-"$vm_dir/build-modules.sh" "$kdir" >"$build_log" 2>&1 ||
+"$vm_dir/build-modules.sh" ${build_kind:+"$build_kind"} "$kdir" >"$build_log" 2>&1 ||
 	die "module build failed:
 $(grep -iE 'error|warning' "$build_log" | head -n 40)"
 
