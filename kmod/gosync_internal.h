@@ -226,7 +226,7 @@ static inline unsigned int gosync_mutex_waiters(int state)
 }
 
 /* Map hash mask and allocation budget: test builds only, tests change them. */
-#if IS_ENABLED(CONFIG_KUNIT)
+#ifdef GOSYNC_TEST_BUILD
 extern u64 gosync_map_hash_mask;
 extern atomic_t gosync_map_alloc_budget;
 #endif

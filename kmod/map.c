@@ -38,7 +38,6 @@
  * in turn, never a child while holding a parent: there is no cycle.
  */
 
-#include <kunit/visibility.h>
 #include <linux/export.h>
 #include <linux/lockdep.h>
 #include <linux/random.h>
@@ -174,11 +173,11 @@ static void gosync_map_node_retire(struct gosync_map_node *node)
 /*
  * All ones.  The KUnit suite narrows it to force full-hash collisions and
  * the deepest expansions; it must not change while any map holds a key.
- * A test-only knob: without KUnit it is static and never written, so no
- * module can switch keyed hashing off.
+ * A test-only knob: outside test builds it is static and never written, so
+ * no module can switch keyed hashing off.
  */
-VISIBLE_IF_KUNIT u64 gosync_map_hash_mask = U64_MAX;
-EXPORT_SYMBOL_IF_KUNIT(gosync_map_hash_mask);
+GOSYNC_VISIBLE_IF_TESTING u64 gosync_map_hash_mask = U64_MAX;
+EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_map_hash_mask);
 
 static u64 gosync_map_hash(const struct gosync_map_root *root, const void *key,
 			   size_t len)
@@ -194,8 +193,8 @@ static u64 gosync_map_hash(const struct gosync_map_root *root, const void *key,
  * by default only for allocations that may not sleep; this budget also
  * fails GFP_KERNEL ones.  Test builds only.
  */
-VISIBLE_IF_KUNIT atomic_t gosync_map_alloc_budget = ATOMIC_INIT(-1);
-EXPORT_SYMBOL_IF_KUNIT(gosync_map_alloc_budget);
+GOSYNC_VISIBLE_IF_TESTING atomic_t gosync_map_alloc_budget = ATOMIC_INIT(-1);
+EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_map_alloc_budget);
 
 static void *gosync_map_alloc(struct gosync_map *m, size_t size)
 {

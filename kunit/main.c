@@ -87,6 +87,5 @@ int gosync_test_run_threads(struct kunit *test, unsigned int nr,
 }
 
 MODULE_IMPORT_NS(GOSYNC_TESTING);
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit suites of gosync");
