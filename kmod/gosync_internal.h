@@ -282,6 +282,8 @@ enum gosync_delay_point {
 	GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE,
 	/* map: a node emptied by a delete is dead, not yet unhooked. */
 	GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK,
+	/* map: a cleared trie's teardown, before it frees the trie. */
+	GOSYNC_DELAY_MAP_TEARDOWN_BEFORE_FREE,
 	/* The add() that made the counter zero, between publishing it and waking. */
 	GOSYNC_DELAY_WG_DONE_BEFORE_WAKE,
 	/* A released waiter, before it looks at the counter again. */

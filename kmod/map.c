@@ -48,7 +48,6 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
-#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #include <gosync/map.h>
@@ -91,10 +90,12 @@ struct gosync_map_entry {
 
 struct gosync_map_root {
 	siphash_key_t seed;
-	/* Frees the whole trie a grace period after gosync_map_clear(). */
+	/*
+	 * Frees the whole trie a grace period after gosync_map_clear().  It
+	 * touches nothing but this root and what hangs from it: the map may
+	 * be freed as soon as the clear returned.
+	 */
 	struct rcu_work teardown;
-	/* The map whose teardowns count this one; set by gosync_map_clear(). */
-	struct gosync_map *map;
 	/* Keys in this trie: a clear swaps in a new root, and len is 0 at once. */
 	atomic_long_t len;
 	struct gosync_map_node node;
@@ -1053,16 +1054,10 @@ static void gosync_map_teardown_work(struct work_struct *work)
 	struct gosync_map_root *root = container_of(to_rcu_work(work),
 						    struct gosync_map_root,
 						    teardown);
-	struct gosync_map *m = root->map;
 
+	/* The map this root belonged to may be gone already. */
+	gosync_delay_point(GOSYNC_DELAY_MAP_TEARDOWN_BEFORE_FREE);
 	gosync_map_free_root(root);
-	/*
-	 * Full barrier before the wake-up, which only hashes @m's address:
-	 * once the count is 0, gosync_map_destroy() may return and the map's
-	 * memory be freed.
-	 */
-	if (atomic_dec_and_test(&m->teardowns))
-		wake_up_var(&m->teardowns);
 }
 
 /**
@@ -1071,10 +1066,10 @@ static void gosync_map_teardown_work(struct work_struct *work)
  *
  * The map is empty at once (and its len 0); the old entries, and their
  * values through free_value, are freed after a grace period, in process
- * context.
- * Writers racing with the clear may land on either side of it.  The
- * memory of a cleared map must stay until gosync_map_destroy() returned:
- * the teardown reports to it.
+ * context, by work that never touches @m again: the map's memory may be
+ * freed as soon as this returns.  The free_value calls may still be
+ * pending then; gosync_map_destroy() (of this map or any other) waits for
+ * them.  Writers racing with the clear may land on either side of it.
  *
  * Context: any context; never sleeps.
  */
@@ -1085,12 +1080,8 @@ void gosync_map_clear(struct gosync_map *m)
 	if (GOSYNC_MISUSE(!m, GOSYNC_STAT_MAP_MISUSE, "map: clear of NULL map\n"))
 		return;
 	root = xchg((struct gosync_map_root __force **)&m->root, NULL);
-	if (root) {
-		root->map = m;
-		/* Counted before queued: the work's decrement comes after. */
-		atomic_inc(&m->teardowns);
+	if (root)
 		queue_rcu_work(gosync_map_workqueue, &root->teardown);
-	}
 }
 EXPORT_SYMBOL_GPL(gosync_map_clear);
 
@@ -1134,8 +1125,6 @@ int gosync_map_init(struct gosync_map *m, const struct gosync_map_params *p)
 		return -EINVAL;
 	RCU_INIT_POINTER(m->root, NULL);
 	m->params = p ? *p : (struct gosync_map_params){};
-	/* Memory from kmalloc() holds garbage here; destroy() waits on it. */
-	atomic_set(&m->teardowns, 0);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(gosync_map_init);
@@ -1144,13 +1133,15 @@ EXPORT_SYMBOL_GPL(gosync_map_init);
  * gosync_map_destroy() - free every entry and node of a map
  * @m: the map; no other task may use it during or after the call
  *
- * Every value still in the map, and every value that left it earlier, has
- * been passed to free_value when this returns.  The map is left as a zero
+ * Every value still in the map, and every value that left it earlier
+ * (from this map or any other map cleared before this call), has been
+ * passed to free_value when this returns.  The map is left as a zero
  * value: empty, default parameters, ready for gosync_map_init() again.
- * It waits for this map's own teardowns (of earlier clears) and for RCU
- * callbacks (rcu_barrier()), never for other work queued by gosync or its
- * users, so it may be called from a workqueue worker or with locks held
- * that other work needs.
+ * It waits for RCU callbacks (rcu_barrier()) and for the map teardown
+ * workqueue, which runs nothing but the teardowns of cleared tries (they
+ * only free memory and call free_value, which never sleeps), never for
+ * other work queued by gosync or its users: it may be called from a
+ * workqueue worker or with locks held that other work needs.
  *
  * Context: process context; sleeps (waits for RCU callbacks).
  */
@@ -1166,10 +1157,13 @@ void gosync_map_destroy(struct gosync_map *m)
 		synchronize_rcu();
 		gosync_map_free_root(root);
 	}
-	/* The trees of this map's earlier clears, and nobody else's work. */
-	wait_var_event(&m->teardowns, !atomic_read(&m->teardowns));
-	/* Entries retired earlier: their free_value calls. */
+	/*
+	 * Entries retired earlier (their free_value calls), and the grace
+	 * periods of earlier clears, whose teardowns are queued by then...
+	 */
 	rcu_barrier();
+	/* ...and those teardowns: the map workqueue runs nothing else. */
+	flush_workqueue(gosync_map_workqueue);
 	gosync_map_init(m, NULL);
 }
 EXPORT_SYMBOL_GPL(gosync_map_destroy);

@@ -784,7 +784,7 @@ static void map_irq_writers_on_atomic_map(struct kunit *test)
 }
 
 /*
- * gosync_map_destroy() waits for its own map's teardowns only.  A worker of
+ * gosync_map_destroy() waits for map teardowns only.  A worker of
  * gosync_wg_go() blocks until the destroy has returned; the old destroy
  * flushed the workqueue that worker runs on, and waited for it forever
  * (here: past the 5 s bound, after which the worker is let go).
@@ -850,6 +850,68 @@ static void map_destroy_waits_only_for_its_own_teardown(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ctx->destroyed_in_time);
 	/* Its own teardown was waited for: every value freed, once. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&counted_frees), 150);
+}
+
+/*
+ * A cleared map may be freed at once: its old trie's teardown (delayed here
+ * past the free) touches only the trie.  The old teardown reported to the
+ * map it came from, a write into freed memory that KASAN caught.  The
+ * free_value calls of a freed map's old entries are still waited for by a
+ * destroy of any map, and by a destroy right after a clear.
+ */
+#define CLEARED_MAPS	4
+#define CLEARED_KEYS	64
+
+static struct gosync_map *map_test_filled(struct kunit *test, unsigned int keys)
+{
+	const struct gosync_map_params params = { .free_value = counting_free };
+	struct gosync_map *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	KUNIT_ASSERT_EQ(test, gosync_map_init(m, &params), 0);
+	for (i = 0; i < keys; i++)
+		KUNIT_ASSERT_EQ(test, gosync_map_store(m, &i, sizeof(i),
+						       map_test_value(i)), 0);
+	return m;
+}
+
+static void map_cleared_map_may_be_freed_at_once(struct kunit *test)
+{
+	u64 hits = gosync_delay_point_hits(GOSYNC_DELAY_MAP_TEARDOWN_BEFORE_FREE);
+	struct gosync_map *m, other = {};
+	unsigned int i;
+
+	gosync_test_arm_delay(test, GOSYNC_DELAY_MAP_TEARDOWN_BEFORE_FREE, 1000);
+	atomic_set(&counted_frees, 0);
+	for (i = 0; i < CLEARED_MAPS; i++) {
+		m = map_test_filled(test, CLEARED_KEYS);
+		gosync_map_clear(m);
+		kfree(m);
+	}
+	/* The teardowns of maps that are gone, waited for by another map. */
+	gosync_map_destroy(&other);
+	KUNIT_EXPECT_EQ(test, atomic_read(&counted_frees),
+			CLEARED_MAPS * CLEARED_KEYS);
+	/* (Without that wait, give a late teardown the time to show itself.) */
+	gosync_test_wait_until(atomic_read(&counted_frees) ==
+			       CLEARED_MAPS * CLEARED_KEYS, 5000);
+	msleep(100);
+
+	/* Clear, destroy and free at once: destroy waits for the teardown. */
+	atomic_set(&counted_frees, 0);
+	m = map_test_filled(test, CLEARED_KEYS);
+	gosync_map_clear(m);
+	for (i = 0; i < CLEARED_KEYS / 2; i++)
+		KUNIT_EXPECT_EQ(test, gosync_map_store(m, &i, sizeof(i),
+						       map_test_value(i)), 0);
+	gosync_map_destroy(m);
+	kfree(m);
+	KUNIT_EXPECT_EQ(test, atomic_read(&counted_frees),
+			CLEARED_KEYS + CLEARED_KEYS / 2);
+	KUNIT_EXPECT_GE(test,
+			gosync_delay_point_hits(GOSYNC_DELAY_MAP_TEARDOWN_BEFORE_FREE) - hits,
+			CLEARED_MAPS + 1);
 }
 
 /*
@@ -1105,6 +1167,7 @@ static struct kunit_case gosync_map_cases[] = {
 	KUNIT_CASE(map_same_value_is_never_freed),
 	KUNIT_CASE(map_delete_in_atomic_context),
 	KUNIT_CASE(map_destroy_waits_only_for_its_own_teardown),
+	KUNIT_CASE(map_cleared_map_may_be_freed_at_once),
 	KUNIT_CASE(map_lookups_come_before_allocations),
 	KUNIT_CASE(map_bad_input),
 	{}

@@ -54,15 +54,12 @@ struct gosync_map_params {
  * struct gosync_map - a concurrent map from byte strings to pointers
  * @root: the trie, its hash seed and key count, made by the first store
  * @params: as given to gosync_map_init(), or zero for the defaults
- * @teardowns: trees of earlier clears not yet freed; gosync_map_destroy()
- *             waits for them
  *
  * All fields are private to gosync.
  */
 struct gosync_map {
 	struct gosync_map_root __rcu *root;
 	struct gosync_map_params params;
-	atomic_t teardowns;
 };
 
 int gosync_map_init(struct gosync_map *m, const struct gosync_map_params *p);
