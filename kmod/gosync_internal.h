@@ -194,6 +194,16 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 void gosync_sema_release(const void *object, unsigned int *count,
 			 unsigned int units, bool handoff);
 
+/*
+ * On the same table, a wait for a condition on the object's state (the
+ * waitgroup's): the waker changes the state, then wakes every parked task
+ * of the object, knowing nothing of the object but its address.
+ */
+long gosync_park_wait(const void *object,
+		      bool (*cond)(const void *object, unsigned long arg),
+		      unsigned long arg, unsigned int state, long timeout);
+void gosync_park_wake_all(const void *object);
+
 int gosync_wait_init(void);
 int gosync_wg_module_init(void);
 void gosync_wg_module_exit(void);

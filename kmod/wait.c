@@ -38,9 +38,18 @@ struct gosync_park_bucket {
 	 */
 	raw_spinlock_t lock;
 	struct list_head sema_waiters;
+	/* Tasks in gosync_park_wait(); also guarded by the lock. */
+	struct list_head park_waiters;
 } ____cacheline_aligned_in_smp;
 
 static struct gosync_park_bucket gosync_park_table[GOSYNC_PARK_BUCKETS];
+
+/* A task in gosync_park_wait(), on its stack. */
+struct gosync_park_waiter {
+	struct list_head node;
+	struct task_struct *task;
+	const void *object;
+};
 
 static struct gosync_park_bucket *gosync_park_bucket(const void *object)
 {
@@ -54,6 +63,7 @@ int gosync_wait_init(void)
 	for (i = 0; i < GOSYNC_PARK_BUCKETS; i++) {
 		raw_spin_lock_init(&gosync_park_table[i].lock);
 		INIT_LIST_HEAD(&gosync_park_table[i].sema_waiters);
+		INIT_LIST_HEAD(&gosync_park_table[i].park_waiters);
 	}
 	return 0;
 }
@@ -198,4 +208,88 @@ void gosync_sema_release(const void *object, unsigned int *count,
 		put_task_struct(wake[i]);
 	}
 	preempt_enable();
+}
+
+/**
+ * gosync_park_wait() - sleep until a condition on an object holds
+ * @object: the object waited for (its address is the key)
+ * @cond: the condition, called with @object and @arg under the bucket lock
+ *        with interrupts off: it must only read
+ * @arg: passed to @cond
+ * @state: TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE or TASK_KILLABLE
+ * @timeout: jiffies to wait at most; MAX_SCHEDULE_TIMEOUT for no limit
+ *
+ * Whoever makes @cond true and then calls gosync_park_wake_all() on
+ * @object wakes this waiter: @cond is tested under the bucket lock, and the
+ * waker takes that lock after its change, so either the test sees the
+ * change or the waker finds the waiter queued.  Like wait_event_timeout(),
+ * @cond holding wins over a timeout or a signal that arrives at the same
+ * moment.
+ *
+ * Context: process context; may sleep.
+ * Return: the jiffies left (at least 1) when @cond held, 0 on timeout,
+ * -EINTR on a signal that @state admits.
+ */
+long gosync_park_wait(const void *object,
+		      bool (*cond)(const void *object, unsigned long arg),
+		      unsigned long arg, unsigned int state, long timeout)
+{
+	struct gosync_park_bucket *bucket = gosync_park_bucket(object);
+	struct gosync_park_waiter waiter = {
+		.task = current,
+		.object = object,
+	};
+	long ret;
+
+	raw_spin_lock_irq(&bucket->lock);
+	list_add_tail(&waiter.node, &bucket->park_waiters);
+	for (;;) {
+		if (cond(object, arg)) {
+			ret = max(timeout, 1L);
+			break;
+		}
+		if (signal_pending_state(state, current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!timeout) {
+			ret = 0;
+			break;
+		}
+		set_current_state(state);
+		raw_spin_unlock_irq(&bucket->lock);
+		timeout = schedule_timeout(timeout);
+		raw_spin_lock_irq(&bucket->lock);
+	}
+	list_del(&waiter.node);
+	raw_spin_unlock_irq(&bucket->lock);
+	return ret;
+}
+
+/**
+ * gosync_park_wake_all() - wake every gosync_park_wait() on an object
+ * @object: the object (only its address is used: it may be freed already)
+ *
+ * Every task parked on @object is woken and tests its condition again.
+ * This takes a raw spinlock with interrupts saved and calls
+ * wake_up_process() only, so it is usable in any context, hard interrupts
+ * and interrupts-off regions on PREEMPT_RT included.  It never
+ * dereferences @object: a waker that changed the object's state may call
+ * it after a woken waiter returned and freed the object.  Waiters are
+ * woken under the lock: a queued waiter cannot return (and its task cannot
+ * exit) before it has taken the lock to unqueue itself.
+ *
+ * Context: any context.
+ */
+void gosync_park_wake_all(const void *object)
+{
+	struct gosync_park_bucket *bucket = gosync_park_bucket(object);
+	struct gosync_park_waiter *waiter;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&bucket->lock, flags);
+	list_for_each_entry(waiter, &bucket->park_waiters, node)
+		if (waiter->object == object)
+			wake_up_process(waiter->task);
+	raw_spin_unlock_irqrestore(&bucket->lock, flags);
 }

@@ -17,19 +17,24 @@
  * each one a misuse that is reported.
  *
  * Lifetime: the releasing compare-and-exchange is the last access of
- * add() or done() to the waitgroup.  Waiters sleep on the kernel's hashed
- * wait queues for variables, keyed by the waitgroup's address, and
- * wake_up_var() only hashes and compares that address.  So the waitgroup
- * may be freed as soon as the wait()s it released have returned, even
- * while the done() that released them is still waking them up.
+ * add() or done() to the waitgroup.  Waiters sleep in gosync's parking
+ * table (kmod/wait.c), keyed by the waitgroup's address, and
+ * gosync_park_wake_all() only hashes and compares that address.  So the
+ * waitgroup may be freed as soon as the wait()s it released have returned,
+ * even while the done() that released them is still waking them up.
+ *
+ * Context: the release takes only a raw spinlock, with interrupts saved,
+ * and wakes tasks with wake_up_process(): add() and done() are usable in
+ * hard interrupts and with interrupts off, on PREEMPT_RT too, where a
+ * spinlock_t (a wait_queue_head_t's, for one) sleeps.
  *
  * Ordering: every state change is a fully ordered atomic, and a waiter
  * reads the generation that released it with acquire, so each done()
- * happens-before the return of the wait() it releases.  The releasing
- * compare-and-exchange also orders the new generation before
- * wake_up_var()'s lockless look at the wait queue; it pairs with the full
- * barrier of set_current_state() between a waiter queueing itself and
- * testing the generation, so no wakeup is lost.
+ * happens-before the return of the wait() it releases.  A waiter tests
+ * the generation under the parking bucket's lock, and the releaser takes
+ * that lock after its compare-and-exchange: either the test sees the new
+ * generation or the releaser finds the waiter queued, so no wakeup is
+ * lost.
  */
 
 #include <linux/export.h>
@@ -39,7 +44,6 @@
 #include <linux/sched/debug.h>
 #include <linux/slab.h>
 #include <linux/threads.h>
-#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 
 #include <gosync/waitgroup.h>
@@ -100,7 +104,7 @@ static int gosync_wg_change(struct gosync_waitgroup *wg, int delta)
 	 */
 	gosync_delay_point(GOSYNC_DELAY_WG_DONE_BEFORE_WAKE);
 	gosync_stat_add(GOSYNC_STAT_WG_WAKEUPS, waiters);
-	wake_up_var(wg);
+	gosync_park_wake_all(wg);
 	return 0;
 }
 
@@ -134,8 +138,8 @@ EXPORT_SYMBOL_GPL(gosync_wg_add);
  * The done() that releases the waiters does not touch @wg after the
  * release: the released wait()s may return and free it at once.
  *
- * Context: any context, except hard interrupt context on PREEMPT_RT (the
- * wakeup takes a wait-queue spinlock_t).
+ * Context: any context, hard interrupts and interrupts-off regions on
+ * PREEMPT_RT included: the wakeup takes only a raw spinlock.
  */
 void gosync_wg_done(struct gosync_waitgroup *wg)
 {
@@ -156,11 +160,16 @@ unsigned int gosync_wg_count(const struct gosync_waitgroup *wg)
 }
 EXPORT_SYMBOL_GPL(gosync_wg_count);
 
-/* Released: the generation moved on from the one registered under. */
-static bool gosync_wg_released(struct gosync_waitgroup *wg, u8 gen)
+/*
+ * Released: the generation moved on from @gen, the one registered under.
+ * A gosync_park_wait() condition: @object is the waitgroup.
+ */
+static bool gosync_wg_released(const void *object, unsigned long gen)
 {
+	const struct gosync_waitgroup *wg = object;
+
 	/* Acquire: pairs with the fully ordered add() that released. */
-	return gosync_wg_gen(atomic64_read_acquire(&wg->state)) != gen;
+	return gosync_wg_gen(atomic64_read_acquire(&wg->state)) != (u8)gen;
 }
 
 /*
@@ -216,10 +225,8 @@ static long gosync_wg_wait_common(struct gosync_waitgroup *wg,
 			wait_start = local_clock() ?: 1;
 			trace_gosync_wg_wait_begin(gosync_wg_counter(old));
 		}
-		left = ___wait_var_event(wg,
-					 ___wait_cond_timeout(gosync_wg_released(wg, gen)),
-					 task_state, 0, left,
-					 __ret = schedule_timeout(__ret));
+		left = gosync_park_wait(wg, gosync_wg_released, gen,
+					task_state, left);
 		if (left <= 0) {
 			if (gosync_wg_leave(wg, gen)) {
 				left = left ? -EINTR : 0;

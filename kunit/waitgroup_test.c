@@ -6,6 +6,7 @@
  */
 
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/module.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -161,6 +162,157 @@ static void wg_many_waiters_released_together(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_WAKEUPS, wakeups), nr);
 	wg_test_expect_idle(test, &ctx->wg);
 }
+
+#define WG_ATOMIC_ROUNDS	50
+#define WG_ATOMIC_DONES		4	/* done()s per round */
+#define WG_ATOMIC_PERIOD_NS	(100 * NSEC_PER_USEC)
+
+enum wg_atomic_where { WG_DONE_IN_HARD_IRQ, WG_DONE_WITH_IRQS_OFF };
+
+struct atomic_done_ctx {
+	struct gosync_waitgroup wg;
+	enum wg_atomic_where where;
+	struct hrtimer timer;
+	raw_spinlock_t lock;
+	atomic_t round;		/* the round the waiters may start */
+	atomic_t returned;	/* waits returned, over all rounds */
+	unsigned int left;	/* done()s left in this round */
+	/* Written before each done(): ordered by done() -> wait(). */
+	unsigned int fired;
+	unsigned int in_hardirq;
+	unsigned int irqs_off;
+	unsigned int asleep;	/* rounds whose waiters were all queued */
+	int bad_round;		/* the first round that went wrong, or 0 */
+	bool stop;
+};
+
+static void atomic_done_one(struct atomic_done_ctx *ctx)
+{
+	ctx->in_hardirq += !!in_hardirq();
+	ctx->irqs_off += irqs_disabled();
+	ctx->fired++;
+	gosync_wg_done(&ctx->wg);
+}
+
+static enum hrtimer_restart atomic_done_timer(struct hrtimer *timer)
+{
+	struct atomic_done_ctx *ctx = container_of(timer, struct atomic_done_ctx,
+						   timer);
+	bool last = !--ctx->left;
+
+	atomic_done_one(ctx);
+	if (last)
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(WG_ATOMIC_PERIOD_NS));
+	return HRTIMER_RESTART;
+}
+
+static int atomic_done_waiter(void *data, unsigned int index)
+{
+	struct atomic_done_ctx *ctx = data;
+	int round, bad = 0;
+
+	for (round = 1; round <= WG_ATOMIC_ROUNDS; round++) {
+		wait_var_event(&ctx->round, atomic_read_acquire(&ctx->round) >= round ||
+			       READ_ONCE(ctx->stop));
+		if (READ_ONCE(ctx->stop))
+			break;
+		/* Bounded: a lost wakeup must fail the case, not hang it. */
+		gosync_wg_wait_timeout(&ctx->wg, 5 * HZ);
+		/* Every done() of the round happened-before this return. */
+		bad += ctx->fired != round * WG_ATOMIC_DONES;
+		atomic_inc_return_release(&ctx->returned);
+	}
+	return bad;
+}
+
+static void atomic_done_rounds(struct task_struct **tasks, unsigned int nr,
+			       void *data)
+{
+	struct atomic_done_ctx *ctx = data;
+	unsigned long flags;
+	int round, i;
+	bool back;
+
+	for (round = 1; round <= WG_ATOMIC_ROUNDS; round++) {
+		if (gosync_wg_add(&ctx->wg, WG_ATOMIC_DONES)) {
+			ctx->bad_round = round;
+			break;
+		}
+		atomic_set_release(&ctx->round, round);
+		wake_up_var(&ctx->round);
+		/* Mostly, the last done() wakes sleepers: the part under test. */
+		ctx->asleep += gosync_test_wait_until(wg_test_waiters(&ctx->wg) == nr,
+						      20);
+		if (ctx->where == WG_DONE_IN_HARD_IRQ) {
+			ctx->left = WG_ATOMIC_DONES;
+			hrtimer_start(&ctx->timer, ns_to_ktime(WG_ATOMIC_PERIOD_NS),
+				      HRTIMER_MODE_REL_HARD);
+		} else {
+			for (i = 0; i < WG_ATOMIC_DONES; i++) {
+				raw_spin_lock_irqsave(&ctx->lock, flags);
+				atomic_done_one(ctx);
+				raw_spin_unlock_irqrestore(&ctx->lock, flags);
+			}
+		}
+		back = gosync_test_wait_until(atomic_read_acquire(&ctx->returned) ==
+					      nr * round, 5000);
+		hrtimer_cancel(&ctx->timer);
+		if (!back || !wg_test_idle(&ctx->wg)) {
+			ctx->bad_round = round;
+			break;
+		}
+	}
+	WRITE_ONCE(ctx->stop, true);
+	wake_up_var(&ctx->round);
+}
+
+/*
+ * done() in atomic context: from a hard-interrupt hrtimer (a hard
+ * interrupt on PREEMPT_RT too), and under a raw spinlock with interrupts
+ * off.  Rounds of WG_ATOMIC_DONES done()s, the last of which releases
+ * waiters that (mostly) sleep: every wait returns after every done() of
+ * its round, and the word ends idle.  On PREEMPT_RT with lockdep, a
+ * sleeping lock taken on the way (the old wake_up_var()'s wait-queue
+ * spinlock_t) is reported and fails the run.
+ */
+static void wg_done_in_atomic_context(struct kunit *test)
+{
+	struct atomic_done_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	unsigned int nr = gosync_test_nr_threads();
+	unsigned int dones = WG_ATOMIC_ROUNDS * WG_ATOMIC_DONES;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->where = *(const enum wg_atomic_where *)test->param_value;
+	raw_spin_lock_init(&ctx->lock);
+	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	ctx->timer.function = atomic_done_timer;
+	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, nr, atomic_done_waiter,
+						      ctx, atomic_done_rounds), 0);
+	KUNIT_EXPECT_EQ(test, ctx->bad_round, 0);
+	KUNIT_EXPECT_EQ(test, ctx->fired, dones);
+	KUNIT_EXPECT_EQ(test, ctx->irqs_off, dones);
+	KUNIT_EXPECT_EQ(test, ctx->in_hardirq,
+			ctx->where == WG_DONE_IN_HARD_IRQ ? dones : 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->returned), nr * WG_ATOMIC_ROUNDS);
+	/* Otherwise the wakeups were hardly tested. */
+	KUNIT_EXPECT_GE(test, ctx->asleep, WG_ATOMIC_ROUNDS / 2);
+	wg_test_expect_idle(test, &ctx->wg);
+	kunit_info(test, "%u rounds of %u waiters; all queued at the release in %u\n",
+		   WG_ATOMIC_ROUNDS, nr, ctx->asleep);
+}
+
+static const enum wg_atomic_where wg_atomic_params[] = {
+	WG_DONE_IN_HARD_IRQ, WG_DONE_WITH_IRQS_OFF,
+};
+
+static void wg_atomic_desc(const enum wg_atomic_where *where, char *desc)
+{
+	strscpy(desc, *where == WG_DONE_IN_HARD_IRQ ? "hard irq" :
+		"irqs off, raw spinlock", KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(wg_atomic, wg_atomic_params, wg_atomic_desc);
 
 #define WG_GO_CALLS 2000
 
@@ -636,6 +788,7 @@ static struct kunit_case gosync_waitgroup_cases[] = {
 	KUNIT_CASE(wg_go_pins_its_module),
 	KUNIT_CASE_PARAM(wg_waves, wg_zeroed_gen_params),
 	KUNIT_CASE(wg_many_waiters_released_together),
+	KUNIT_CASE_PARAM(wg_done_in_atomic_context, wg_atomic_gen_params),
 	KUNIT_CASE(wg_go_thousands),
 	KUNIT_CASE(wg_wait_timeout),
 	KUNIT_CASE(wg_wait_killable),
