@@ -2,7 +2,8 @@
 #
 # gosync: build the modules out of tree, and drive the test kernel.
 #
-#   make            build gosync.ko, gosync_kunit.ko and the samples
+#   make            build gosync.ko and the samples (no test knobs: only the
+#                   harness makes test builds, GOSYNC_TESTING=1)
 #   make run        boot the test kernel, run the demo workload, show counters
 #   make test       boot the test kernel and run every KUnit suite
 #   make check      checkpatch, sparse, W=1 and kernel-doc over every source
