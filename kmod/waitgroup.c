@@ -12,9 +12,11 @@
  * own, so it cannot miss its release, nor be released twice, nor take a
  * later round's zero for its own.  add(0) changes nothing at all.
  *
- * The generation has 8 bits: a waiter could take a release 256 rounds
- * later for its own only if all those rounds began before it returned,
- * each one a misuse that is reported.
+ * The generation has 8 bits: a released waiter that has not run again
+ * while 255 further releases happened sees its own generation and sleeps
+ * on.  Every such round began before that waiter returned, which is
+ * misuse, but only a round whose raised counter that waiter sees is
+ * reported: this one may go unreported.
  *
  * Lifetime: the releasing compare-and-exchange is the last access of
  * add() or done() to the waitgroup.  Waiters sleep in gosync's parking
@@ -344,13 +346,20 @@ static void gosync_wg_work_run(struct work_struct *work)
  *      lowered after @fn returns
  * @fn: the function; may sleep
  * @arg: its argument
- * @owner: the module of @fn, pinned until @fn returned and @wg was lowered
+ * @owner: the module of @fn, pinned until @fn returned and @wg was lowered;
+ *         a library that queues functions on behalf of other modules
+ *         passes their module here, not its own
  *
- * The work runs on an unbound workqueue of gosync's own, at most
- * GOSYNC_WG_GO_MAX_ACTIVE functions at a time; more wait in a queue.
- * Functions that wait for each other must therefore number at most
- * GOSYNC_WG_GO_MAX_ACTIVE, or they deadlock.  Unloading gosync waits for
- * the queued work.
+ * The work runs on an unbound workqueue of gosync's own, created with
+ * max_active GOSYNC_WG_GO_MAX_ACTIVE; more functions wait in a queue.  How
+ * many run at once depends on the kernel.  Before Linux 6.9, and on any
+ * machine with one NUMA node, GOSYNC_WG_GO_MAX_ACTIVE do.  Since 6.9 an
+ * unbound workqueue splits max_active among NUMA nodes in proportion to
+ * their online CPUs, at least WQ_DFL_MIN_ACTIVE (8) per node, and counts
+ * each function against the node of the CPU that queued it.  Functions
+ * that wait for each other deadlock once they outnumber that limit: up
+ * to GOSYNC_WG_GO_MAX_ACTIVE of them are safe on one node, only 8 per node
+ * in general.  Unloading gosync waits for the queued work.
  *
  * Context: process context (allocates with GFP_KERNEL).
  * Return: 0; -ENOMEM with the counter unchanged; -ENODEV, changing

@@ -31,7 +31,10 @@ struct gosync_waitgroup {
 
 /*
  * At most this many gosync_wg_go() functions run at once (the rest wait
- * in a queue): functions that wait for each other must be fewer.
+ * in a queue).  That many are guaranteed to run at once only on a machine
+ * with one NUMA node, or before Linux 6.9: since 6.9 the workqueue divides
+ * this limit among NUMA nodes by their share of the online CPUs, and only
+ * 8 per node (WQ_DFL_MIN_ACTIVE) are guaranteed.  See __gosync_wg_go().
  */
 #define GOSYNC_WG_GO_MAX_ACTIVE 512
 
@@ -58,11 +61,17 @@ int __must_check __gosync_wg_go(struct gosync_waitgroup *wg,
  * @fn: the function; may sleep
  * @arg: its argument
  *
- * Pins the calling module until @fn returned, so that unloading it never
- * frees code that is about to run.  See __gosync_wg_go().
+ * Pins the calling module (THIS_MODULE where the macro is expanded) until
+ * @fn returned, so that unloading it never frees code that is about to
+ * run.  A module therefore cannot be unloaded while one of its functions
+ * runs: a function that runs until module_exit() tells it to stop keeps
+ * its module loaded for ever (rmmod fails with "in use"); give such work
+ * a kthread of its own.  See __gosync_wg_go() for the concurrency limit.
  *
  * Context: process context.
- * Return: 0, -ENOMEM or -ENODEV with the counter unchanged, -EINVAL.
+ * Return: 0; -ENOMEM, or -ENODEV when the calling module is being unloaded
+ * (a call from its module_exit(), say), with the counter unchanged;
+ * -EINVAL for bad input.
  */
 #define gosync_wg_go(wg, fn, arg) __gosync_wg_go(wg, fn, arg, THIS_MODULE)
 unsigned int gosync_wg_count(const struct gosync_waitgroup *wg);
