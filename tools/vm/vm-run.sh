@@ -4,7 +4,8 @@
 # Boot the gosync test kernel under QEMU (TCG) with a busybox initramfs,
 # load modules in order, then unload them, and judge the console log.
 #
-#   vm-run.sh test      gosync.ko, gosync_kunit.ko, $EXTRA_KMODS: KUnit results
+#   vm-run.sh test      gosync.ko, gosync_kunit.ko, samples/client and
+#                       $EXTRA_KMODS: KUnit results
 #   vm-run.sh run       gosync.ko and the demo client; prints the counters
 #   vm-run.sh bench     gosync.ko and the benchmark module
 #   vm-run.sh torture   gosync.ko and gosync_torture (minutes), then 50
@@ -85,7 +86,15 @@ test)
 	kunit_modules+=(gosync_kunit)
 	expect+=(--expected-cases "gosync_kunit=$GOSYNC_ROOT/kunit/expected-cases.txt"
 		--allowed-skips "$GOSYNC_ROOT/kunit/allowed-skips.txt")
+	# gosync's own third-party client (samples/client) runs in every
+	# make test, on every flavour, before any EXTRA_KMODS (named twice,
+	# it runs once).
+	client_dirs=("$GOSYNC_ROOT/samples/client")
 	for dir in ${EXTRA_KMODS:-}; do
+		dir=$(cd "$dir" && pwd) || die "no module directory '$dir'"
+		[ "$dir" = "$GOSYNC_ROOT/samples/client" ] || client_dirs+=("$dir")
+	done
+	for dir in "${client_dirs[@]}"; do
 		build_client_dir "$dir"
 		for ko in "${client_kos[@]}"; do
 			modules+=("$ko")
