@@ -15,6 +15,10 @@
  * threads are stopped, the final invariants are checked and the verdict is
  * printed as "End of test: SUCCESS" or "End of test: FAILURE".
  *
+ * In a test build of gosync (GOSYNC_TESTING=1) the controller also widens
+ * gosync's own race windows, its delay points, for every other period of
+ * two seconds, so that the other side of each race lands inside it.
+ *
  * Every invariant violation is printed with "FAIL" and the primitive's
  * name and counted; the verdict is FAILURE when any count is non-zero or a
  * thread did not stop (a lost wakeup leaves it blocked for good).
@@ -41,6 +45,10 @@
 #include <linux/wait.h>
 
 #include <gosync/gosync.h>
+
+#ifdef GOSYNC_TEST_BUILD
+#include "gosync_internal.h"
+#endif
 
 static char *primitive = "all";
 module_param(primitive, charp, 0444);
@@ -90,6 +98,48 @@ static bool finished;
 module_param(finished, bool, 0444);
 MODULE_PARM_DESC(finished, "Set once the verdict has been printed");
 
+#ifdef GOSYNC_TEST_BUILD
+static int delay_us = 50;
+module_param(delay_us, int, 0444);
+MODULE_PARM_DESC(delay_us, "Test builds: longest wait at each of gosync's delay points while they are armed, in microseconds (0: never armed)");
+MODULE_IMPORT_NS(GOSYNC_TESTING);
+
+/* Armed passes through every delay point since gosync was loaded. */
+static u64 tort_delay_hits(void)
+{
+	enum gosync_delay_point point;
+	u64 hits = 0;
+
+	for (point = GOSYNC_DELAY_NONE + 1; point < GOSYNC_NR_DELAY_POINTS; point++)
+		hits += gosync_delay_point_hits(point);
+	return hits;
+}
+
+/* Arm or disarm every delay point.  Process context (it may sleep). */
+static void tort_delay_arm(bool on)
+{
+	enum gosync_delay_point point;
+
+	if (delay_us <= 0)
+		return;
+	for (point = GOSYNC_DELAY_NONE + 1; point < GOSYNC_NR_DELAY_POINTS; point++)
+		gosync_delay_point_arm(point, on ? delay_us : 0);
+}
+#else
+/* A production gosync.ko has no delay points. */
+static u64 tort_delay_hits(void)
+{
+	return 0;
+}
+
+static void tort_delay_arm(bool on)
+{
+}
+#endif
+
+/* Periods with the delay points armed alternate with periods without. */
+#define TORT_DELAY_PERIOD (2 * HZ)
+
 enum tort_prim { T_MUTEX, T_WG, T_ONCE, T_SEQ, T_MAP, T_NR };
 
 static const char * const tort_names[T_NR] = {
@@ -130,6 +180,7 @@ static DECLARE_WAIT_QUEUE_HEAD(tort_pause_wq);
 static atomic_t tort_stuck;	/* threads that never stopped */
 static unsigned long tort_onoff_ok, tort_onoff_tries, tort_stutters, tort_shuffles;
 static unsigned long tort_start;
+static u64 tort_delay_hits_start;
 
 static DEFINE_RATELIMIT_STATE(tort_fail_rs, 5 * HZ, 20);
 
@@ -1336,12 +1387,12 @@ static void tort_verdict(void)
 		       fail_alloc);
 		fails++;
 	}
-	pr_info("End of test: %s: primitive=%s nthreads=%d seconds=%lu ops=%lu give-ups=%lu enomem=%lu fail=%lu stuck=%d onoff=%lu/%lu stutters=%lu shuffles=%lu\n",
+	pr_info("End of test: %s: primitive=%s nthreads=%d seconds=%lu ops=%lu give-ups=%lu enomem=%lu fail=%lu stuck=%d onoff=%lu/%lu stutters=%lu shuffles=%lu delays=%llu\n",
 		fails || atomic_read(&tort_stuck) ? "FAILURE" : "SUCCESS",
 		primitive, nthreads, (jiffies - tort_start) / HZ, ops,
 		giveups, enomem, fails, atomic_read(&tort_stuck),
 		tort_onoff_ok, tort_onoff_tries, tort_stutters,
-		tort_shuffles);
+		tort_shuffles, tort_delay_hits() - tort_delay_hits_start);
 	WRITE_ONCE(finished, true);
 }
 
@@ -1352,9 +1403,16 @@ static int tort_ctl_main(void *unused)
 	unsigned long next_stutter = jiffies + stutter * HZ;
 	unsigned long next_shuffle = jiffies +
 		msecs_to_jiffies(shuffle_interval);
+	unsigned long next_delay = jiffies + TORT_DELAY_PERIOD;
+	bool delays_armed = false;
 
 	while (!kthread_should_stop() && (!duration || time_before(jiffies, end))) {
 		schedule_timeout_idle(HZ / 20);
+		if (time_after(jiffies, next_delay)) {
+			delays_armed = !delays_armed;
+			tort_delay_arm(delays_armed);
+			next_delay = jiffies + TORT_DELAY_PERIOD;
+		}
 		if (stutter && time_after(jiffies, next_stutter)) {
 			if (!READ_ONCE(tort_paused)) {
 				WRITE_ONCE(tort_paused, true);
@@ -1379,6 +1437,7 @@ static int tort_ctl_main(void *unused)
 		if (stall_timeout > 0 && tort_stalled())
 			break;
 	}
+	tort_delay_arm(false);
 	WRITE_ONCE(tort_paused, false);
 	tort_verdict();
 	while (!kthread_should_stop())
@@ -1522,6 +1581,7 @@ static int __init gosync_torture_init(void)
 		primitive, nthreads, duration, long_hold, give_up, stutter,
 		onoff_interval, shuffle_interval, fail_alloc);
 	tort_start = jiffies;
+	tort_delay_hits_start = tort_delay_hits();
 	for (p = 0; p < T_NR; p++) {
 		for (i = 0; i < tort[p].nr; i++) {
 			struct tort_thread *t = &tort[p].threads[i];
