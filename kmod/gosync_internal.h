@@ -290,6 +290,8 @@ enum gosync_delay_point {
 	GOSYNC_DELAY_MUTEX_HANDOFF_BEFORE_TAKE,
 	/* Mutex unlock, right after the cmpxchg that released the mutex. */
 	GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE,
+	/* Mutex unlock (or pass-on), after it delivered a unit to a waiter. */
+	GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_WAKE,
 	/* map: a node emptied by a delete is dead, not yet unhooked. */
 	GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK,
 	/* map: a cleared trie's teardown, before it frees the trie. */

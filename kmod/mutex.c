@@ -95,26 +95,37 @@ void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
 }
 EXPORT_SYMBOL_GPL(__gosync_mutex_init);
 
-/* The profile row of @m, looked up (or made) once and then cached. */
+/*
+ * The profile row of @m, or NULL while counting is off: the row is not even
+ * looked up (or made) while the "stats" parameter is N.  Found (or made)
+ * once, then cached in @m.  Every lock call finds it before it returns, so
+ * it is normally cached already on the paths that cannot allocate (unlock,
+ * trylock under a raw spinlock); there, on PREEMPT_RT, a row that does not
+ * exist yet is not made and NULL is returned (see gosync_lock_class_get()):
+ * such a call is not counted in the profile.
+ */
 static struct gosync_lock_class *gosync_mutex_class(struct gosync_mutex *m)
 {
-	struct gosync_lock_class *class = READ_ONCE(m->class);
+	struct gosync_lock_class *class;
 
+	if (!static_branch_likely(&gosync_stats_enabled))
+		return NULL;
+	class = READ_ONCE(m->class);
 	if (unlikely(!class)) {
 		class = gosync_lock_class_get(m->class_name);
-		WRITE_ONCE(m->class, class);
+		if (class)
+			WRITE_ONCE(m->class, class);
 	}
 	return class;
 }
 
-/*
- * Count into the profile row of @m, when counting is on: the row is not
- * even looked up (or made) while the "stats" parameter is N.
- */
+/* Count into the profile row of @m, when counting is on and it has one. */
 #define gosync_mutex_profile(m, op, ...)				\
 	do {								\
-		if (static_branch_likely(&gosync_stats_enabled))	\
-			op(gosync_mutex_class(m), ##__VA_ARGS__);	\
+		struct gosync_lock_class *__class = gosync_mutex_class(m); \
+									\
+		if (__class)						\
+			op(__class, ##__VA_ARGS__);			\
 	} while (0)
 
 /* Every successful lock: who holds it, from where, and the counts. */
@@ -207,14 +218,6 @@ static void gosync_mutex_note_mode(struct gosync_mutex *m, int old, int new)
 	}
 }
 
-/* The profile row to count a handoff into, or NULL while counting is off. */
-static struct gosync_lock_class *gosync_mutex_profile_row(struct gosync_mutex *m)
-{
-	if (static_branch_likely(&gosync_stats_enabled))
-		return gosync_mutex_class(m);
-	return NULL;
-}
-
 /*
  * Whether a task that makes the mutex @state must wake a waiter: Go's
  * unlockSlow() in normal mode wakes the head waiter unless the mutex is
@@ -267,6 +270,8 @@ static void gosync_mutex_deliver(struct gosync_mutex *m,
 			gosync_lock_class_handoff(class);
 	}
 	gosync_sema_release(m, &m->sema, 1, handoff);
+	/* From here on the receiver may return and free @m. */
+	gosync_delay_point(GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_WAKE);
 }
 
 /*
@@ -312,6 +317,8 @@ static bool gosync_mutex_may_leave(const void *object)
  */
 static void gosync_mutex_pass_wakeup(struct gosync_mutex *m)
 {
+	/* Looked up while this may still allocate (PREEMPT_RT). */
+	struct gosync_lock_class *class = gosync_mutex_class(m);
 	int old = atomic_read(&m->state);
 	bool wake;
 	int new;
@@ -331,8 +338,7 @@ static void gosync_mutex_pass_wakeup(struct gosync_mutex *m)
 	} while (!atomic_try_cmpxchg_relaxed(&m->state, &old, new));
 	gosync_mutex_note_mode(m, old, new);
 	if (wake)
-		gosync_mutex_deliver(m, gosync_mutex_profile_row(m),
-				     new & GOSYNC_MUTEX_STARVING);
+		gosync_mutex_deliver(m, class, new & GOSYNC_MUTEX_STARVING);
 	preempt_enable();
 }
 
@@ -615,7 +621,11 @@ static const char *gosync_mutex_name(const struct gosync_mutex *m)
  */
 static void gosync_mutex_unlock_slowpath(struct gosync_mutex *m, int old)
 {
-	struct gosync_lock_class *class = NULL;
+	/*
+	 * For a handoff: looked up while the mutex is still ours, and before
+	 * preemption is disabled, where PREEMPT_RT could not make the row.
+	 */
+	struct gosync_lock_class *class = gosync_mutex_class(m);
 	bool wake;
 	int new;
 
@@ -630,12 +640,9 @@ static void gosync_mutex_unlock_slowpath(struct gosync_mutex *m, int old)
 		/*
 		 * Starvation mode: hand ownership to the head waiter.  LOCKED
 		 * stays clear until it runs, but STARVING keeps everybody
-		 * else out.  The profile row is looked up while the mutex is
-		 * still ours.
+		 * else out.
 		 */
 		wake = new & GOSYNC_MUTEX_STARVING;
-		if (wake && !class)
-			class = gosync_mutex_profile_row(m);
 		if (!wake && gosync_mutex_must_wake(new)) {
 			new = GOSYNC_MUTEX_WAKE_ONE(new);
 			wake = true;

@@ -83,9 +83,16 @@ static struct gosync_lock_class *gosync_lock_class_find(const char *name,
  * gosync_lock_class_get() - the row of a lock class, made on first use
  * @name: GOSYNC_LOCK_SITE() string; NULL for the anonymous class
  *
- * Context: any context (allocates with GFP_ATOMIC).
+ * Finding a row takes no lock.  Making one allocates with GFP_ATOMIC and
+ * takes a spinlock_t, both of which sleep on PREEMPT_RT: there a row is
+ * made only in a preemptible context, and elsewhere (a raw spinlock held,
+ * preemption or interrupts disabled, a hard interrupt) a class that has no
+ * row yet gets none from this call.
+ *
+ * Context: any context.
  * Return: the row; the anonymous row when @name is NULL or no row could be
- * made.  Never NULL.
+ * made; NULL only on PREEMPT_RT outside a preemptible context when the row
+ * does not exist yet (try again from a context that may allocate).
  */
 struct gosync_lock_class *gosync_lock_class_get(const char *name)
 {
@@ -103,6 +110,8 @@ struct gosync_lock_class *gosync_lock_class_get(const char *name)
 	rcu_read_unlock();
 	if (class)
 		return class;
+	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
+		return NULL;
 
 	len = strlen(name) + 1;
 	made = kzalloc(struct_size(made, name, len), GFP_ATOMIC | __GFP_NOWARN);

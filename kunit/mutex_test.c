@@ -421,36 +421,80 @@ static void mutex_waiter_gives_up_cleanly(struct kunit *test)
 	mutex_test_expect_idle(test, ctx.m);
 }
 
+#define TRY_CALLS 50
+
 struct try_ctx {
 	struct gosync_mutex *m;
-	int result;
+	unsigned int calls;
+	int result;		/* the last call's */
+	unsigned int failed;	/* calls that did not return -ETIMEDOUT */
+	bool done;
+	bool saw_waiter;
 };
 
 static int try_thread(void *data, unsigned int index)
 {
 	struct try_ctx *ctx = data;
+	unsigned int i;
 
-	ctx->result = gosync_mutex_lock_timeout(ctx->m, 0);
-	if (!ctx->result)
-		gosync_mutex_unlock(ctx->m);
+	for (i = 0; i < ctx->calls; i++) {
+		ctx->result = gosync_mutex_lock_timeout(ctx->m, 0);
+		if (!ctx->result)
+			gosync_mutex_unlock(ctx->m);
+		else if (ctx->result != -ETIMEDOUT)
+			ctx->failed++;
+	}
+	/* The watcher reads result and failed only after this. */
+	smp_store_release(&ctx->done, true);
 	return 0;
 }
 
-/* A timeout of 0 only tries: no waiter is counted, nobody sleeps. */
+/* While the trying thread runs: the mutex never shows a waiter. */
+static void try_watch(struct task_struct **tasks, unsigned int nr, void *data)
+{
+	struct try_ctx *ctx = data;
+
+	/* Pairs with the release in try_thread(). */
+	while (!smp_load_acquire(&ctx->done)) {
+		if (mutex_test_state(ctx->m) != GOSYNC_MUTEX_LOCKED)
+			WRITE_ONCE(ctx->saw_waiter, true);
+		/* This thread may share the trying thread's CPU. */
+		cond_resched();
+	}
+}
+
+/*
+ * A timeout of 0 only tries: no waiter is counted, nobody sleeps.  Checked
+ * in ways that hold whether counting is on or off: the holder watches the
+ * state word while the other thread tries, and a waiter that gave up would
+ * pass a delay point (armed long, so a counted waiter would be seen).
+ */
 static void mutex_timeout_zero_only_tries(struct kunit *test)
 {
-	struct try_ctx ctx = { .m = mutex_test_make(test, MUTEX_INITIALISED) };
+	struct try_ctx ctx = {
+		.m = mutex_test_make(test, MUTEX_INITIALISED),
+		.calls = TRY_CALLS,
+	};
+	const enum gosync_delay_point point =
+		GOSYNC_DELAY_MUTEX_GIVE_UP_BEFORE_LEAVE;
 	u64 contended = gosync_stat_read(GOSYNC_STAT_MUTEX_CONTENDED);
 	u64 slept = gosync_stat_read(GOSYNC_STAT_MUTEX_SLEPT);
+	u64 hits = gosync_delay_point_hits(point);
 
+	gosync_test_arm_delay(test, point, 200);
 	gosync_mutex_lock(ctx.m);
 	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 1, try_thread,
-						      &ctx, NULL), 0);
+						      &ctx, try_watch), 0);
 	KUNIT_EXPECT_EQ(test, ctx.result, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, ctx.failed, 0);
+	KUNIT_EXPECT_FALSE(test, ctx.saw_waiter);
+	KUNIT_EXPECT_EQ(test, gosync_delay_point_hits(point), hits);
 	KUNIT_EXPECT_EQ(test, mutex_test_state(ctx.m), GOSYNC_MUTEX_LOCKED);
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_CONTENDED, contended), 0);
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_SLEPT, slept), 0);
 	gosync_mutex_unlock(ctx.m);
+	ctx.calls = 1;
+	ctx.done = false;
 	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 1, try_thread,
 						      &ctx, NULL), 0);
 	KUNIT_EXPECT_EQ(test, ctx.result, 0);
@@ -749,13 +793,13 @@ static int preempt_thread(void *data, unsigned int index)
 			/*
 			 * The hog polls for the round: it wakes some 20 to
 			 * 50 us after this, while the unlock below is in
-			 * its widened window.
+			 * its widened window.  The signal is sent with
+			 * preemption enabled: on PREEMPT_RT send_sig()
+			 * takes sleeping locks.
 			 */
-			preempt_disable();
 			send_sig(SIGUSR1, ctx->giver, 1);
 			WRITE_ONCE(ctx->signalled_ns, ktime_get_ns());
 			WRITE_ONCE(ctx->round, r);
-			preempt_enable();
 			gosync_mutex_unlock(ctx->m);
 			/* Pairs with the giver's release: its time is set. */
 			while (smp_load_acquire(&ctx->given_up) != r)
@@ -876,21 +920,106 @@ static int reuse_thread(void *data, unsigned int index)
 	return 0;
 }
 
+/*
+ * Run @fn on two threads with delay point @point armed up to @max_us.
+ * Returns how often a task passed the point.
+ */
+static u64 mutex_test_pair_in_window(struct kunit *test,
+				     enum gosync_delay_point point,
+				     unsigned int max_us,
+				     int (*fn)(void *data, unsigned int index),
+				     void *ctx)
+{
+	u64 hits = gosync_delay_point_hits(point);
+
+	gosync_test_arm_delay(test, point, max_us);
+	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, 2, fn, ctx, NULL), 0);
+	return gosync_delay_point_hits(point) - hits;
+}
+
 static void mutex_unlock_touches_nothing_after_release(struct kunit *test)
 {
 	struct reuse_ctx ctx = {
 		.m = mutex_test_make(test, MUTEX_INITIALISED),
 	};
-	const enum gosync_delay_point point =
-		GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE;
-	u64 hits = gosync_delay_point_hits(point);
+	u64 hits;
 
-	gosync_test_arm_delay(test, point, 100);
-	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 2, reuse_thread,
-						      &ctx, NULL), 0);
-	KUNIT_EXPECT_GT(test, gosync_delay_point_hits(point), hits);
+	hits = mutex_test_pair_in_window(test,
+					 GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_RELEASE,
+					 100, reuse_thread, &ctx);
+	KUNIT_EXPECT_GT(test, hits, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.unbalanced), 0);
 	mutex_test_expect_idle(test, ctx.m);
+}
+
+#define FREE_ROUNDS 100
+
+struct free_ctx {
+	struct gosync_mutex *m;	/* made by the holder, freed by the waiter */
+	atomic_t round;		/* the round whose mutex is held and published */
+	atomic_t unlocked;	/* the last round whose unlock by the holder returned */
+	atomic_t freed;		/* the last round whose mutex the waiter freed */
+	atomic_t early;		/* rounds freed before the holder's unlock returned */
+};
+
+/*
+ * The holder (thread 0) makes a mutex, locks it, waits until the waiter
+ * (thread 1, on another CPU) is parked on it, and unlocks: the slow path,
+ * which releases the mutex and then wakes the waiter.  The waiter locks,
+ * unlocks and kfree()s the mutex at once, as the last user may, while a
+ * delay point keeps the holder's unlock inside after the wakeup.  Any
+ * access by unlock to the mutex after it woke the waiter is then a use
+ * after free, which KASAN reports.
+ */
+static int free_thread(void *data, unsigned int index)
+{
+	struct free_ctx *ctx = data;
+	struct gosync_mutex *m;
+	int r;
+
+	for (r = 1; r <= FREE_ROUNDS; r++) {
+		if (index == 0) {
+			m = kzalloc(sizeof(*m), GFP_KERNEL);
+			if (!m)
+				return -ENOMEM;
+			gosync_mutex_init(m);
+			gosync_mutex_lock(m);
+			WRITE_ONCE(ctx->m, m);
+			atomic_set_release(&ctx->round, r);
+			while (mutex_test_waiters(m) != 1)
+				usleep_range(20, 50);
+			gosync_mutex_unlock(m);
+			atomic_set(&ctx->unlocked, r);
+			while (atomic_read(&ctx->freed) != r)
+				usleep_range(20, 50);
+			continue;
+		}
+		while (atomic_read_acquire(&ctx->round) != r)
+			usleep_range(20, 50);
+		m = READ_ONCE(ctx->m);
+		gosync_mutex_lock(m);
+		gosync_mutex_unlock(m);
+		kfree(m);
+		if (atomic_read(&ctx->unlocked) != r)
+			atomic_inc(&ctx->early);
+		atomic_set(&ctx->freed, r);
+	}
+	return 0;
+}
+
+static void mutex_unlock_with_waiter_touches_nothing_after_wake(struct kunit *test)
+{
+	struct free_ctx ctx = {};
+	u64 hits;
+
+	hits = mutex_test_pair_in_window(test,
+					 GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_WAKE,
+					 1000, free_thread, &ctx);
+	/* Every round's unlock woke the waiter and passed the point once. */
+	KUNIT_EXPECT_EQ(test, hits, FREE_ROUNDS);
+	kunit_info(test, "%d of %d mutexes freed while their unlock was inside\n",
+		   atomic_read(&ctx.early), FREE_ROUNDS);
+	KUNIT_EXPECT_GT(test, atomic_read(&ctx.early), 0);
 }
 
 static void mutex_unlock_of_unlocked_is_misuse(struct kunit *test)
@@ -919,6 +1048,7 @@ static struct kunit_case gosync_mutex_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(mutex_give_up_storm, storm_mode_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE(mutex_unlock_touches_nothing_after_release),
+	KUNIT_CASE(mutex_unlock_with_waiter_touches_nothing_after_wake),
 	KUNIT_CASE_SLOW(mutex_give_up_waits_only_for_running_releaser),
 	KUNIT_CASE(mutex_unlock_of_unlocked_is_misuse),
 	{}

@@ -231,12 +231,45 @@ static void profile_unresolved_holder_is_unknown(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, row.top_holder, "(unknown)");
 }
 
+static DEFINE_RAW_SPINLOCK(profile_test_raw_lock);
+
+/*
+ * trylock and unlock may be called under a raw spinlock.  On PREEMPT_RT,
+ * where making a row (slab, spinlock_t) may sleep, the first lock of a
+ * class there leaves it without a row, and the next lock that may allocate
+ * makes it; elsewhere the row is made at once.
+ */
+static void profile_row_made_where_it_may_allocate(struct kunit *test)
+{
+	struct gosync_mutex *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	unsigned int made_early = IS_ENABLED(CONFIG_PREEMPT_RT) ? 0 : 1;
+	struct gosync_lock_row row;
+	bool locked;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	gosync_mutex_init(m);
+	raw_spin_lock(&profile_test_raw_lock);
+	locked = gosync_mutex_trylock(m);
+	if (locked)
+		gosync_mutex_unlock(m);
+	raw_spin_unlock(&profile_test_raw_lock);
+	KUNIT_EXPECT_TRUE(test, locked);
+	KUNIT_ASSERT_EQ(test, profile_find(m->class_name, &row), made_early);
+	if (made_early)
+		KUNIT_EXPECT_EQ(test, row.acquired, 1);
+	gosync_mutex_lock(m);
+	gosync_mutex_unlock(m);
+	KUNIT_ASSERT_EQ(test, profile_find(m->class_name, &row), 1);
+	KUNIT_EXPECT_EQ(test, row.acquired, made_early + 1);
+}
+
 static struct kunit_case gosync_profile_cases[] = {
 	KUNIT_CASE(profile_rows_outlive_their_module),
 	KUNIT_CASE(profile_counts_match_workload),
 	KUNIT_CASE(profile_reset_and_stats_switch),
 	KUNIT_CASE(profile_row_names_are_copies),
 	KUNIT_CASE(profile_unresolved_holder_is_unknown),
+	KUNIT_CASE(profile_row_made_where_it_may_allocate),
 	{}
 };
 
