@@ -13,6 +13,7 @@
 #include <linux/sched/clock.h>
 #include <linux/types.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/spinlock.h>
 
 #include <gosync/mutex.h>
@@ -357,6 +358,32 @@ static inline u64 gosync_ns_since(u64 start)
 
 	return now > start ? now - start : 0;
 }
+
+/*
+ * Lockdep's map of a gosync object that has a dep_map member (mutex,
+ * seqlock), or NULL: only objects defined or initialised by name are
+ * tracked, and a zero dep_map, the zero value of the object, has no name.
+ */
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+#define gosync_dep_map(obj)						\
+	({								\
+		struct lockdep_map *__dm;				\
+									\
+		__dm = (struct lockdep_map *)&(obj)->dep_map;		\
+		__dm->name ? __dm : NULL;				\
+	})
+#else
+#define gosync_dep_map(obj)	({ (void)(obj); (struct lockdep_map *)NULL; })
+#endif
+
+/* @op(map, ...), a lockdep annotation, on tracked objects only. */
+#define gosync_lockdep(obj, op, ...)					\
+	do {								\
+		struct lockdep_map *__map = gosync_dep_map(obj);	\
+									\
+		if (__map)						\
+			op(__map, ##__VA_ARGS__);			\
+	} while (0)
 
 /* Module parameter starvation_threshold_ns; tests change it too. */
 extern unsigned long gosync_starvation_threshold_ns;

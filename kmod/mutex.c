@@ -56,24 +56,6 @@ module_param_named(starvation_threshold_ns, gosync_starvation_threshold_ns,
 MODULE_PARM_DESC(starvation_threshold_ns,
 		 "Wait time after which a waiter switches a gosync mutex to starvation mode (ns)");
 
-/* Mutexes never initialised by name have no class and are not tracked. */
-static inline struct lockdep_map *gosync_dep_map(struct gosync_mutex *m)
-{
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-	return m->dep_map.name ? &m->dep_map : NULL;
-#else
-	return NULL;
-#endif
-}
-
-#define gosync_lockdep(m, op, ...)					\
-	do {								\
-		struct lockdep_map *__map = gosync_dep_map(m);		\
-									\
-		if (__map)						\
-			op(__map, ##__VA_ARGS__);			\
-	} while (0)
-
 /**
  * __gosync_mutex_init() - initialise a mutex; use gosync_mutex_init()
  * @m: the mutex
