@@ -31,32 +31,9 @@
 #include <linux/export.h>
 #include <linux/irqflags.h>
 #include <linux/kcsan-checks.h>
-#include <linux/seqlock.h>	/* KCSAN_SEQLOCK_REGION_MAX */
 
 #include <gosync/seqlock.h>
 #include "gosync_internal.h"
-
-/*
- * Lockdep sees only named seqlocks (defined or initialised), like gosync
- * mutexes: a zero dep_map has no name.
- */
-static inline struct lockdep_map *gosync_seq_dep_map(const struct gosync_seqlock *s)
-{
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-	return s->dep_map.name ? (struct lockdep_map *)&s->dep_map : NULL;
-#else
-	return NULL;
-#endif
-}
-
-/* @op: seqcount_acquire, seqcount_acquire_read or seqcount_release. */
-#define gosync_seq_lockdep(s, op, ...)					\
-	do {								\
-		struct lockdep_map *__map = gosync_seq_dep_map(s);	\
-									\
-		if (__map)						\
-			op(__map, ##__VA_ARGS__);			\
-	} while (0)
 
 /**
  * __gosync_seqlock_init() - initialise a seqlock; use gosync_seqlock_init()
@@ -80,61 +57,39 @@ void __gosync_seqlock_init(struct gosync_seqlock *s, const char *name,
 EXPORT_SYMBOL_GPL(__gosync_seqlock_init);
 
 /**
- * gosync_read_seqbegin() - start a read section
- * @s: the seqlock
+ * __gosync_read_seqwait() - wait out a writer; the slow path of readers
+ * @s: the seqlock, whose count a reader found odd
  *
- * Waits out a writer inside its section (it runs with interrupts off on
- * another CPU, so the wait is short).
+ * Spins until the count is even again: the writer runs with interrupts
+ * off on another CPU, so the wait is short.  Counts the read as one that
+ * waited ("seq.read"); the inline fast path counts nothing.
  *
  * Context: any context but NMI, and not inside the caller's own write
  * section.
- * Return: the sequence to pass to gosync_read_seqretry().
+ * Return: the even count.
  */
-unsigned int gosync_read_seqbegin(const struct gosync_seqlock *s)
+unsigned int __gosync_read_seqwait(const struct gosync_seqlock *s)
 {
 	unsigned int seq;
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-	unsigned long flags;
 
-	/* Before spinning, so that a reader that would spin forever is reported. */
-	local_irq_save(flags);
-	gosync_seq_lockdep(s, seqcount_acquire_read, 0, 0, _RET_IP_);
-	gosync_seq_lockdep(s, seqcount_release, _RET_IP_);
-	local_irq_restore(flags);
-#endif
+	gosync_stat_inc(GOSYNC_STAT_SEQ_READ);
 	while ((seq = READ_ONCE(s->sequence)) & 1)
 		cpu_relax();
-	/* Pairs with the second smp_wmb() of the writer: data after count. */
-	smp_rmb();
-	/* The reads up to the retry check race with writers by design. */
-	kcsan_atomic_next(KCSAN_SEQLOCK_REGION_MAX);
-	gosync_stat_inc(GOSYNC_STAT_SEQ_READ);
 	return seq;
 }
-EXPORT_SYMBOL_GPL(gosync_read_seqbegin);
+EXPORT_SYMBOL_GPL(__gosync_read_seqwait);
 
 /**
- * gosync_read_seqretry() - end a read section
- * @s: the seqlock
- * @seq: what gosync_read_seqbegin() returned
+ * __gosync_read_seqretried() - count a retry; the slow path of readers
+ * @s: the seqlock whose read section a write overlapped
  *
- * Context: any context but NMI.
- * Return: true if a write overlapped the section: discard what was read
- * and start again.
+ * Context: any context.
  */
-bool gosync_read_seqretry(const struct gosync_seqlock *s, unsigned int seq)
+void __gosync_read_seqretried(const struct gosync_seqlock *s)
 {
-	bool retry;
-
-	kcsan_atomic_next(0);
-	/* Pairs with the first smp_wmb() of the writer: count after data. */
-	smp_rmb();
-	retry = READ_ONCE(s->sequence) != seq;
-	if (unlikely(retry))
-		gosync_stat_inc(GOSYNC_STAT_SEQ_RETRY);
-	return retry;
+	gosync_stat_inc(GOSYNC_STAT_SEQ_RETRY);
 }
-EXPORT_SYMBOL_GPL(gosync_read_seqretry);
+EXPORT_SYMBOL_GPL(__gosync_read_seqretried);
 
 /**
  * gosync_write_seqlock() - enter the write section
@@ -152,7 +107,7 @@ void gosync_write_seqlock(struct gosync_seqlock *s) __acquires(s)
 	s->irq_flags = flags;
 	/* Read by any task that calls write_sequnlock(), to refuse it. */
 	WRITE_ONCE(s->owner, current);
-	gosync_seq_lockdep(s, seqcount_acquire, 0, 0, _RET_IP_);
+	gosync_lockdep(s, seqcount_acquire, 0, 0, _RET_IP_);
 	kcsan_nestable_atomic_begin();
 	WRITE_ONCE(s->sequence, s->sequence + 1);
 	/* Odd count before any data: pairs with the reader's retry smp_rmb(). */
@@ -185,7 +140,7 @@ void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s)
 	smp_wmb();
 	WRITE_ONCE(s->sequence, s->sequence + 1);
 	kcsan_nestable_atomic_end();
-	gosync_seq_lockdep(s, seqcount_release, _RET_IP_);
+	gosync_lockdep(s, seqcount_release, _RET_IP_);
 	WRITE_ONCE(s->owner, NULL);
 	local_irq_restore(s->irq_flags);
 	gosync_mutex_unlock(&s->writer);

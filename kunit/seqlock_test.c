@@ -243,6 +243,76 @@ static void seq_unlock_by_another_task_is_misuse(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, gosync_mutex_is_locked(&ctx->lock->writer));
 }
 
+struct wait_ctx {
+	struct gosync_seqlock *lock;
+	atomic_t in_section;
+	u64 waits_before;
+	unsigned int sequence_inside;
+	unsigned int seq;
+	bool retry;
+};
+
+/* Leaves its section only once a reader counted that it waited for it. */
+static int wait_writer(void *data, unsigned int index)
+{
+	struct wait_ctx *ctx = data;
+	ktime_t deadline = ktime_add_ms(ktime_get(), 1000);
+
+	gosync_write_seqlock(ctx->lock);
+	ctx->sequence_inside = READ_ONCE(ctx->lock->sequence);
+	atomic_set(&ctx->in_section, 1);
+	/* Interrupts are off in here: poll, for one second at most. */
+	while (gosync_stat_read(GOSYNC_STAT_SEQ_READ) == ctx->waits_before &&
+	       ktime_before(ktime_get(), deadline))
+		cpu_relax();
+	gosync_write_sequnlock(ctx->lock);
+	return 0;
+}
+
+static void wait_reader(struct task_struct **tasks, unsigned int nr,
+			void *data)
+{
+	struct wait_ctx *ctx = data;
+
+	if (gosync_test_wait_until(atomic_read(&ctx->in_section), 5000)) {
+		ctx->seq = gosync_read_seqbegin(ctx->lock);
+		ctx->retry = gosync_read_seqretry(ctx->lock, ctx->seq);
+	}
+}
+
+/*
+ * The read fast path counts nothing: seq.read counts only the reads that
+ * found a writer inside and waited it out, seq.retry only the retries.
+ */
+static void seq_only_waits_and_retries_are_counted(struct kunit *test)
+{
+	static DEFINE_GOSYNC_SEQLOCK(seq_count_lock);
+	struct wait_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	u64 waits = gosync_stat_read(GOSYNC_STAT_SEQ_READ);
+	u64 retries = gosync_stat_read(GOSYNC_STAT_SEQ_RETRY);
+	unsigned long copy, shared = 1;
+	unsigned int seq;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	seq = gosync_read_seqbegin(&seq_count_lock);
+	KUNIT_EXPECT_FALSE(test, gosync_read_seqretry(&seq_count_lock, seq));
+	gosync_seq_read(&seq_count_lock, &copy, &shared);
+	KUNIT_EXPECT_EQ(test, copy, 1);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(SEQ_READ, waits), 0);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(SEQ_RETRY, retries), 0);
+
+	ctx->lock = &seq_count_lock;
+	ctx->waits_before = waits;
+	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, 1, wait_writer, ctx,
+						      wait_reader), 0);
+	KUNIT_ASSERT_TRUE(test, atomic_read(&ctx->in_section));
+	KUNIT_EXPECT_EQ(test, ctx->sequence_inside % 2, 1);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(SEQ_READ, waits), 1);
+	KUNIT_EXPECT_EQ(test, ctx->seq, ctx->sequence_inside + 1);
+	KUNIT_EXPECT_FALSE(test, ctx->retry);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(SEQ_RETRY, retries), 0);
+}
+
 /*
  * Readers are visible to lockdep (as seqcount_lockdep_reader_access()
  * makes them): a read section of a named seqlock whose writer never ran
@@ -328,6 +398,7 @@ static struct kunit_case gosync_seqlock_cases[] = {
 	KUNIT_CASE(seq_retry_after_overlapping_write),
 	KUNIT_CASE(seq_unlock_outside_section_is_misuse),
 	KUNIT_CASE(seq_unlock_by_another_task_is_misuse),
+	KUNIT_CASE(seq_only_waits_and_retries_are_counted),
 	KUNIT_CASE(seq_readers_are_seen_by_lockdep),
 	KUNIT_CASE(seq_read_copies_once),
 	{}

@@ -28,8 +28,10 @@
 #define _GOSYNC_SEQLOCK_H
 
 #include <linux/compiler.h>
+#include <linux/irqflags.h>
 #include <linux/kcsan-checks.h>
 #include <linux/lockdep.h>
+#include <linux/seqlock.h>	/* KCSAN_SEQLOCK_REGION_MAX */
 #include <linux/string.h>
 #include <linux/types.h>
 
@@ -88,10 +90,123 @@ struct gosync_seqlock {
 void __gosync_seqlock_init(struct gosync_seqlock *s, const char *name,
 			   struct lock_class_key *key,
 			   struct lock_class_key *seq_key);
-unsigned int gosync_read_seqbegin(const struct gosync_seqlock *s);
-bool gosync_read_seqretry(const struct gosync_seqlock *s, unsigned int seq);
 void gosync_write_seqlock(struct gosync_seqlock *s) __acquires(s);
 void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s);
+
+/* Slow paths of the inline readers below, in gosync.ko. */
+unsigned int __gosync_read_seqwait(const struct gosync_seqlock *s);
+void __gosync_read_seqretried(const struct gosync_seqlock *s);
+
+/*
+ * Tell lockdep about a reader before it looks at the count, as
+ * seqcount_lockdep_reader_access() does: a reader that could spin forever
+ * on a writer (its own task's, or one that waits for a lock the reader
+ * holds) is then reported before it spins.  Only in lockdep kernels, and
+ * only for named seqlocks: a zero dep_map has no name.
+ */
+static __always_inline void
+__gosync_seq_reader_access(const struct gosync_seqlock *s, unsigned long ip)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	struct lockdep_map *map = (struct lockdep_map *)&s->dep_map;
+	unsigned long flags;
+
+	if (!map->name)
+		return;
+	local_irq_save(flags);
+	seqcount_acquire_read(map, 0, 0, ip);
+	seqcount_release(map, ip);
+	local_irq_restore(flags);
+#endif
+}
+
+/*
+ * The sequence to read under, waited out of a write section if need be,
+ * and ordered before the reads it guards.  No KCSAN annotation: callers
+ * say which of their accesses race with writers.
+ */
+static __always_inline unsigned int
+__gosync_read_seqbegin_raw(const struct gosync_seqlock *s)
+{
+	unsigned int seq;
+
+	__gosync_seq_reader_access(s, _RET_IP_);
+	seq = READ_ONCE(s->sequence);
+	if (unlikely(seq & 1))
+		seq = __gosync_read_seqwait(s);
+	/* Pairs with the writer's second smp_wmb(): count before data. */
+	smp_rmb();
+	return seq;
+}
+
+/* Whether a write overlapped the reads since @seq was read. */
+static __always_inline bool
+__gosync_read_seqretry_raw(const struct gosync_seqlock *s, unsigned int seq)
+{
+	/* Pairs with the writer's first smp_wmb(): data before count. */
+	smp_rmb();
+	if (likely(READ_ONCE(s->sequence) == seq))
+		return false;
+	__gosync_read_seqretried(s);
+	return true;
+}
+
+/**
+ * gosync_read_seqbegin() - start a read section
+ * @s: the seqlock
+ *
+ * Inline: one load and a read barrier while no writer is inside its
+ * section; a writer inside is waited out in gosync.ko (it runs with
+ * interrupts off on another CPU, so the wait is short).  The reads up to
+ * gosync_read_seqretry() race with writers by design: KCSAN is told so,
+ * as for the kernel's seqcount readers.
+ *
+ * Context: any context but NMI, and not inside the caller's own write
+ * section.
+ * Return: the sequence to pass to gosync_read_seqretry().
+ */
+static __always_inline unsigned int
+gosync_read_seqbegin(const struct gosync_seqlock *s)
+{
+	unsigned int seq = __gosync_read_seqbegin_raw(s);
+
+	kcsan_atomic_next(KCSAN_SEQLOCK_REGION_MAX);
+	return seq;
+}
+
+/**
+ * gosync_read_seqretry() - end a read section
+ * @s: the seqlock
+ * @seq: what gosync_read_seqbegin() returned
+ *
+ * Inline: a read barrier and one load; only a retry calls into gosync.ko
+ * (to count it).
+ *
+ * Context: any context but NMI.
+ * Return: true if a write overlapped the section: discard what was read
+ * and start again.
+ */
+static __always_inline bool
+gosync_read_seqretry(const struct gosync_seqlock *s, unsigned int seq)
+{
+	kcsan_atomic_next(0);
+	return __gosync_read_seqretry_raw(s, seq);
+}
+
+/*
+ * One try of gosync_seq_read(): a single copy straight into @dst.  Only
+ * the reads of @src race with writers (the retry throws a torn copy away),
+ * so only they are hidden from KCSAN; the write of @dst, the reader's own
+ * memory, is still checked as one plain write.
+ */
+static __always_inline void __gosync_seq_copy(void *dst, const void *src,
+					      size_t size)
+{
+	kcsan_disable_current();
+	memcpy(dst, src, size);
+	kcsan_enable_current();
+	kcsan_check_write(dst, size);
+}
 
 /**
  * gosync_seq_read() - copy *@src into *@dst, consistently
@@ -101,9 +216,8 @@ void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s);
  *
  * Retries until a copy was made that no write overlapped.  Any context
  * but NMI.  Each try copies straight into *@dst, with no temporary on the
- * stack (a reader in a hard interrupt may copy a large struct).  The copy
- * races with writers by design: KCSAN is told so.  *@src must have the
- * type of *@dst.
+ * stack (a reader in a hard interrupt may copy a large struct).  *@src
+ * must have the type of *@dst.
  */
 #define gosync_seq_read(s, dst, src)					\
 	do {								\
@@ -113,13 +227,10 @@ void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s);
 		unsigned int __gosync_seq;				\
 									\
 		do {							\
-			__gosync_seq = gosync_read_seqbegin(__gosync_s); \
-			/* Racy by design: retried if a write overlapped. */ \
-			kcsan_disable_current();			\
-			memcpy(__gosync_dst, __gosync_src,		\
-			       sizeof(*__gosync_dst));			\
-			kcsan_enable_current();				\
-		} while (gosync_read_seqretry(__gosync_s, __gosync_seq)); \
+			__gosync_seq = __gosync_read_seqbegin_raw(__gosync_s); \
+			__gosync_seq_copy(__gosync_dst, __gosync_src,	\
+					  sizeof(*__gosync_dst));	\
+		} while (__gosync_read_seqretry_raw(__gosync_s, __gosync_seq)); \
 	} while (0)
 
 /**
