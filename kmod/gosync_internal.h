@@ -100,19 +100,32 @@ enum gosync_wait_kind {
 /* How many holder sites a class remembers; the one with most wait is shown. */
 #define GOSYNC_CLASS_HOLDERS 4
 
+/*
+ * A holder site is kept as a raw address, symbolised when debugfs reads it
+ * (a kallsyms lookup is too slow for the lock path, which runs it while
+ * holding the lock), or into @site when its module unloads.
+ */
 struct gosync_holder {
 	unsigned long ip;
 	u64 wait_ns;
-	char site[GOSYNC_SITE_LEN];
+	char site[GOSYNC_SITE_LEN];	/* "" until pinned at module unload */
+};
+
+/*
+ * A class's counts, per CPU: the lock paths add to their own CPU's copy
+ * and never bounce a line shared with other CPUs; readers sum the copies.
+ */
+struct gosync_lock_counts {
+	u64 acquired;
+	u64 contended;
+	u64 wait_total_ns;
+	u64 starvation_entered;
+	u64 handoffs;
 };
 
 struct gosync_lock_class {
 	struct hlist_node node;
-	u64 __percpu *acquired;
-	atomic64_t contended;
-	atomic64_t wait_total_ns;
-	atomic64_t starvation_entered;
-	atomic64_t handoffs;
+	struct gosync_lock_counts __percpu *counts;
 	/* Guards wait_max_ns and holders; taken on slow paths only. */
 	spinlock_t lock;
 	u64 wait_max_ns;
@@ -131,22 +144,22 @@ void gosync_lock_class_waited(struct gosync_lock_class *class, u64 wait_ns,
 
 static inline void gosync_lock_class_acquired(struct gosync_lock_class *class)
 {
-	this_cpu_inc(*class->acquired);
+	this_cpu_inc(class->counts->acquired);
 }
 
 static inline void gosync_lock_class_contended(struct gosync_lock_class *class)
 {
-	atomic64_inc(&class->contended);
+	this_cpu_inc(class->counts->contended);
 }
 
 static inline void gosync_lock_class_starved(struct gosync_lock_class *class)
 {
-	atomic64_inc(&class->starvation_entered);
+	this_cpu_inc(class->counts->starvation_entered);
 }
 
 static inline void gosync_lock_class_handoff(struct gosync_lock_class *class)
 {
-	atomic64_inc(&class->handoffs);
+	this_cpu_inc(class->counts->handoffs);
 }
 
 /* One row of debugfs "locks", as read. */

@@ -110,14 +110,21 @@ static struct gosync_lock_class *gosync_mutex_class(struct gosync_mutex *m)
 			op(__class, ##__VA_ARGS__);			\
 	} while (0)
 
-/* Every successful lock: who holds it, from where, and the counts. */
+/*
+ * Every successful lock: who holds it, from where, and the counts.  The
+ * owner is published first: until it is, arriving tasks cannot tell
+ * whether the holder runs (see gosync_mutex_can_spin()).  holder_ip is
+ * only read by the profile, so it is only kept while counting is on.
+ */
 static __always_inline void gosync_mutex_acquired(struct gosync_mutex *m,
 						  unsigned long ip)
 {
 	WRITE_ONCE(m->owner, current);
-	WRITE_ONCE(m->holder_ip, ip);
-	gosync_stat_inc(GOSYNC_STAT_MUTEX_ACQUIRED);
-	gosync_mutex_profile(m, gosync_lock_class_acquired);
+	if (static_branch_likely(&gosync_stats_enabled)) {
+		WRITE_ONCE(m->holder_ip, ip);
+		gosync_stat_inc(GOSYNC_STAT_MUTEX_ACQUIRED);
+		gosync_mutex_profile(m, gosync_lock_class_acquired);
+	}
 }
 
 /**
@@ -145,6 +152,12 @@ bool gosync_mutex_is_starving(const struct gosync_mutex *m)
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_is_starving);
 
+/*
+ * Whether to spin rather than sleep: the mutex is locked in normal mode and
+ * its owner is running.  A locked mutex with no owner is one whose holder
+ * has just taken it and not yet published itself, or is just releasing it:
+ * worth a bounded spin too, as the kernel's mutex does.
+ */
 static bool gosync_mutex_can_spin(struct gosync_mutex *m, int state,
 				  unsigned int round)
 {
@@ -159,12 +172,15 @@ static bool gosync_mutex_can_spin(struct gosync_mutex *m, int state,
 	/* task_struct is freed after a grace period: safe to peek under RCU. */
 	rcu_read_lock();
 	owner = READ_ONCE(m->owner);
-	running = owner && owner != current && owner_on_cpu(owner);
+	running = !owner || (owner != current && owner_on_cpu(owner));
 	rcu_read_unlock();
 	return running;
 }
 
-/* Spin while the same owner keeps running, bounded; true if it let go. */
+/*
+ * Spin while the same owner keeps running (or, with no owner published
+ * yet, until one is), bounded; true if it let go.
+ */
 static bool gosync_mutex_spin_on_owner(struct gosync_mutex *m)
 {
 	struct task_struct *owner;
@@ -178,8 +194,8 @@ static bool gosync_mutex_spin_on_owner(struct gosync_mutex *m)
 			released = true;
 			break;
 		}
-		if (READ_ONCE(m->owner) != owner || !owner ||
-		    !owner_on_cpu(owner) || need_resched())
+		if (READ_ONCE(m->owner) != owner ||
+		    (owner && !owner_on_cpu(owner)) || need_resched())
 			break;
 		cpu_relax();
 	}
@@ -353,7 +369,7 @@ static void gosync_mutex_take_handoff(struct gosync_mutex *m, int old,
  */
 static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 					      unsigned int task_state,
-					      long timeout)
+					      long timeout, unsigned long ip)
 {
 	struct gosync_sema_waiter waiter;
 	unsigned int spin_round = 0;
@@ -433,6 +449,14 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 		old = atomic_read(&m->state);
 	}
 
+	/*
+	 * Ownership first: the accounting below runs inside the critical
+	 * section, and arriving tasks spin only on a published owner.
+	 */
+	if (!err) {
+		gosync_lockdep(m, lock_acquired, ip);
+		gosync_mutex_acquired(m, ip);
+	}
 	if (wait_start) {
 		waited = gosync_ns_since(wait_start);
 		gosync_stat_add(GOSYNC_STAT_MUTEX_WAIT_NS_TOTAL, waited);
@@ -486,18 +510,17 @@ static __always_inline int gosync_mutex_lock_common(struct gosync_mutex *m,
 
 	might_sleep();
 	gosync_lockdep(m, mutex_acquire, 0, 0, ip);
-	if (unlikely(!atomic_try_cmpxchg_acquire(&m->state, &old,
-						 GOSYNC_MUTEX_LOCKED))) {
-		gosync_lockdep(m, lock_contended, ip);
-		err = gosync_mutex_lock_slowpath(m, task_state, timeout);
-		if (err) {
-			gosync_lockdep(m, mutex_release, ip);
-			return err;
-		}
+	if (likely(atomic_try_cmpxchg_acquire(&m->state, &old,
+					      GOSYNC_MUTEX_LOCKED))) {
+		gosync_lockdep(m, lock_acquired, ip);
+		gosync_mutex_acquired(m, ip);
+		return 0;
 	}
-	gosync_lockdep(m, lock_acquired, ip);
-	gosync_mutex_acquired(m, ip);
-	return 0;
+	gosync_lockdep(m, lock_contended, ip);
+	err = gosync_mutex_lock_slowpath(m, task_state, timeout, ip);
+	if (err)
+		gosync_lockdep(m, mutex_release, ip);
+	return err;
 }
 
 /**

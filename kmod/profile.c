@@ -7,13 +7,15 @@
  * seqlock) was defined or initialised, named by GOSYNC_LOCK_SITE(); every
  * mutex that was neither shares the "(anonymous)" class.  A row is made on
  * a class's first acquisition and kept until gosync unloads: it copies its
- * name, and the symbolised holder sites it blames, so it stays readable
- * after the module that made it is gone.
+ * name, and the holder sites it blames are symbolised when a module
+ * unloads (those inside it) or when debugfs reads them, so it stays
+ * readable after the module that made it is gone.
  *
  * Costs: with the "stats" parameter off, nothing (the callers test the
  * same static branch as every counter before they touch a row).  With it
- * on, an uncontended lock adds one per-CPU increment to its class;
- * everything else happens on slow paths.
+ * on, an uncontended lock adds one per-CPU increment to its class; the
+ * other counts are per CPU too, and a slept wait takes the class lock to
+ * record its holder's raw address (no symbol lookup on the lock path).
  *
  * Like Go's mutex profile, the wait of a waiter is blamed on the holder it
  * waited for, by the call site where that holder locked the mutex: the
@@ -24,6 +26,7 @@
 #include <linux/hash.h>
 #include <linux/kallsyms.h>
 #include <linux/log2.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/rculist.h>
 #include <linux/seq_file.h>
@@ -42,7 +45,7 @@
 static DEFINE_SPINLOCK(gosync_classes_lock);	/* guards additions */
 static struct hlist_head gosync_classes[1 << GOSYNC_CLASS_HASH_BITS];
 static unsigned int gosync_nr_classes;
-static DEFINE_PER_CPU(u64, gosync_anonymous_acquired);
+static DEFINE_PER_CPU(struct gosync_lock_counts, gosync_anonymous_counts);
 static struct gosync_lock_class gosync_anonymous_class = {
 	.lock = __SPIN_LOCK_UNLOCKED(gosync_anonymous_class.lock),
 };
@@ -117,8 +120,9 @@ struct gosync_lock_class *gosync_lock_class_get(const char *name)
 	made = kzalloc(struct_size(made, name, len), GFP_ATOMIC | __GFP_NOWARN);
 	if (!made)
 		return &gosync_anonymous_class;
-	made->acquired = alloc_percpu_gfp(u64, GFP_ATOMIC | __GFP_NOWARN);
-	if (!made->acquired) {
+	made->counts = alloc_percpu_gfp(struct gosync_lock_counts,
+					GFP_ATOMIC | __GFP_NOWARN);
+	if (!made->counts) {
 		kfree(made);
 		return &gosync_anonymous_class;
 	}
@@ -135,7 +139,7 @@ struct gosync_lock_class *gosync_lock_class_get(const char *name)
 	}
 	spin_unlock_irqrestore(&gosync_classes_lock, flags);
 	if (made) {
-		free_percpu(made->acquired);
+		free_percpu(made->counts);
 		kfree(made);
 	}
 	return class ?: &gosync_anonymous_class;
@@ -152,22 +156,10 @@ void gosync_lock_class_waited(struct gosync_lock_class *class,
 			      u64 wait_ns, unsigned long holder_ip)
 {
 	struct gosync_holder *holder, *least;
-	char site[GOSYNC_SITE_LEN];
 	unsigned long flags;
 	unsigned int i;
 
-	atomic64_add(wait_ns, &class->wait_total_ns);
-	/*
-	 * Symbolised now: the holder's module may be gone when the row is
-	 * read.  %pS falls back to the raw address ("0x...", which no symbol
-	 * name can start with) when no symbol covers it: a kernel address
-	 * must not reach debugfs, so such a site is "(unknown)".
-	 */
-	if (holder_ip)
-		snprintf(site, sizeof(site), "%pS", (void *)holder_ip);
-	if (!holder_ip || str_has_prefix(site, "0x"))
-		strscpy(site, "(unknown)", sizeof(site));
-
+	this_cpu_add(class->counts->wait_total_ns, wait_ns);
 	spin_lock_irqsave(&class->lock, flags);
 	class->wait_max_ns = max(class->wait_max_ns, wait_ns);
 	least = &class->holders[0];
@@ -182,7 +174,7 @@ void gosync_lock_class_waited(struct gosync_lock_class *class,
 	}
 	least->ip = holder_ip;
 	least->wait_ns += wait_ns;
-	strscpy(least->site, site, sizeof(least->site));
+	least->site[0] = '\0';
 out:
 	spin_unlock_irqrestore(&class->lock, flags);
 }
@@ -199,31 +191,126 @@ void gosync_wait_hist_add(enum gosync_wait_kind kind, u64 wait_ns)
 		this_cpu_inc(gosync_wait_hist.count[kind][wait_ns ? ilog2(wait_ns) : 0]);
 }
 
+/*
+ * The name of a holder site.  %pS falls back to the raw address ("0x...",
+ * which no symbol name can start with) when no symbol covers it: a kernel
+ * address must not reach debugfs, so such a site is "(unknown)".
+ */
+static void gosync_holder_symbolise(char *site, unsigned long ip)
+{
+	if (ip)
+		snprintf(site, GOSYNC_SITE_LEN, "%pS", (void *)ip);
+	if (!ip || str_has_prefix(site, "0x"))
+		strscpy(site, "(unknown)", GOSYNC_SITE_LEN);
+}
+
 static void gosync_lock_row_read(const struct gosync_lock_class *class,
 				 struct gosync_lock_row *row)
 {
 	const struct gosync_holder *top = NULL;
-	unsigned long flags;
+	const struct gosync_lock_counts *counts;
+	unsigned long flags, top_ip = 0;
 	unsigned int i;
 	int cpu;
 
 	memset(row, 0, sizeof(*row));
 	row->class = class;
 	row->name = gosync_lock_class_name(class);
-	for_each_possible_cpu(cpu)
-		row->acquired += *per_cpu_ptr(class->acquired, cpu);
-	row->contended = atomic64_read(&class->contended);
-	row->wait_total_ns = atomic64_read(&class->wait_total_ns);
-	row->starvation_entered = atomic64_read(&class->starvation_entered);
-	row->handoffs = atomic64_read(&class->handoffs);
+	for_each_possible_cpu(cpu) {
+		counts = per_cpu_ptr(class->counts, cpu);
+		row->acquired += READ_ONCE(counts->acquired);
+		row->contended += READ_ONCE(counts->contended);
+		row->wait_total_ns += READ_ONCE(counts->wait_total_ns);
+		row->starvation_entered += READ_ONCE(counts->starvation_entered);
+		row->handoffs += READ_ONCE(counts->handoffs);
+	}
 	spin_lock_irqsave((spinlock_t *)&class->lock, flags);
 	row->wait_max_ns = class->wait_max_ns;
 	for (i = 0; i < GOSYNC_CLASS_HOLDERS; i++)
 		if (class->holders[i].wait_ns &&
 		    (!top || class->holders[i].wait_ns > top->wait_ns))
 			top = &class->holders[i];
-	strscpy(row->top_holder, top ? top->site : "-", sizeof(row->top_holder));
+	if (top) {
+		top_ip = top->ip;
+		strscpy(row->top_holder, top->site, sizeof(row->top_holder));
+	} else {
+		strscpy(row->top_holder, "-", sizeof(row->top_holder));
+	}
 	spin_unlock_irqrestore((spinlock_t *)&class->lock, flags);
+	/* Not pinned yet: its code is still loaded (or it never resolves). */
+	if (!row->top_holder[0])
+		gosync_holder_symbolise(row->top_holder, top_ip);
+}
+
+/*
+ * Walk every row, the anonymous one first, under rcu_read_lock(); stop
+ * when @fn returns false.
+ */
+static void gosync_lock_class_for_each(bool (*fn)(struct gosync_lock_class *class,
+						  void *arg),
+				       void *arg)
+{
+	struct gosync_lock_class *class;
+	unsigned int i;
+
+	if (!fn(&gosync_anonymous_class, arg))
+		return;
+	rcu_read_lock();
+	for (i = 0; i < ARRAY_SIZE(gosync_classes); i++)
+		hlist_for_each_entry_rcu(class, &gosync_classes[i], node)
+			if (!fn(class, arg))
+				goto out;
+out:
+	rcu_read_unlock();
+}
+
+/*
+ * A module is going: its code addresses may soon belong to another one,
+ * so the holder sites inside it are symbolised now and kept as text.
+ */
+static bool gosync_lock_class_pin_sites(struct gosync_lock_class *class,
+					void *arg)
+{
+	struct module *mod = arg;
+	struct gosync_holder *holder;
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&class->lock, flags);
+	for (i = 0; i < GOSYNC_CLASS_HOLDERS; i++) {
+		holder = &class->holders[i];
+		if (holder->wait_ns && !holder->site[0] &&
+		    within_module(holder->ip, mod))
+			gosync_holder_symbolise(holder->site, holder->ip);
+	}
+	spin_unlock_irqrestore(&class->lock, flags);
+	return true;
+}
+
+static int gosync_profile_module_notify(struct notifier_block *nb,
+					unsigned long action, void *data)
+{
+	if (action == MODULE_STATE_GOING)
+		gosync_lock_class_for_each(gosync_lock_class_pin_sites, data);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block gosync_profile_module_nb = {
+	.notifier_call = gosync_profile_module_notify,
+};
+
+struct gosync_profile_walk {
+	bool (*fn)(const struct gosync_lock_row *row, void *arg);
+	void *arg;
+	struct gosync_lock_row row;
+};
+
+static bool gosync_profile_walk_one(struct gosync_lock_class *class, void *arg)
+{
+	struct gosync_profile_walk *walk = arg;
+
+	gosync_lock_row_read(class, &walk->row);
+	return walk->fn(&walk->row, walk->arg);
 }
 
 /**
@@ -237,22 +324,9 @@ void gosync_lock_profile_walk(bool (*fn)(const struct gosync_lock_row *row,
 					 void *arg),
 			      void *arg)
 {
-	struct gosync_lock_class *class;
-	struct gosync_lock_row row;
-	unsigned int i;
+	struct gosync_profile_walk walk = { .fn = fn, .arg = arg };
 
-	gosync_lock_row_read(&gosync_anonymous_class, &row);
-	if (!fn(&row, arg))
-		return;
-	rcu_read_lock();
-	for (i = 0; i < ARRAY_SIZE(gosync_classes); i++)
-		hlist_for_each_entry_rcu(class, &gosync_classes[i], node) {
-			gosync_lock_row_read(class, &row);
-			if (!fn(&row, arg))
-				goto out;
-		}
-out:
-	rcu_read_unlock();
+	gosync_lock_class_for_each(gosync_profile_walk_one, &walk);
 }
 EXPORT_SYMBOL_GPL(gosync_lock_profile_walk);
 
@@ -286,26 +360,35 @@ static int gosync_lock_row_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+struct gosync_locks_snapshot {
+	struct gosync_lock_row *rows;
+	unsigned int nr, capacity;
+};
+
+static bool gosync_locks_snap_one(struct gosync_lock_class *class, void *arg)
+{
+	struct gosync_locks_snapshot *snap = arg;
+
+	if (snap->nr == snap->capacity)
+		return false;
+	gosync_lock_row_read(class, &snap->rows[snap->nr++]);
+	return true;
+}
+
 static int gosync_locks_show(struct seq_file *file, void *unused)
 {
-	struct gosync_lock_class *class;
+	struct gosync_locks_snapshot snap = {};
 	struct gosync_lock_row *rows;
-	unsigned int nr = 0, capacity, i;
+	unsigned int nr, i;
 
 	/* Rows are only ever added: a snapshot of up to the count seen now. */
-	capacity = READ_ONCE(gosync_nr_classes) + 1;
-	rows = kvcalloc(capacity, sizeof(*rows), GFP_KERNEL);
+	snap.capacity = READ_ONCE(gosync_nr_classes) + 1;
+	rows = kvcalloc(snap.capacity, sizeof(*rows), GFP_KERNEL);
 	if (!rows)
 		return -ENOMEM;
-	gosync_lock_row_read(&gosync_anonymous_class, &rows[nr++]);
-	rcu_read_lock();
-	for (i = 0; i < ARRAY_SIZE(gosync_classes) && nr < capacity; i++)
-		hlist_for_each_entry_rcu(class, &gosync_classes[i], node) {
-			if (nr == capacity)
-				break;
-			gosync_lock_row_read(class, &rows[nr++]);
-		}
-	rcu_read_unlock();
+	snap.rows = rows;
+	gosync_lock_class_for_each(gosync_locks_snap_one, &snap);
+	nr = snap.nr;
 	sort(rows, nr, sizeof(*rows), gosync_lock_row_cmp, NULL);
 
 	seq_printf(file, "%-48s %12s %10s %15s %13s %8s %8s  %s\n", "# class",
@@ -348,36 +431,28 @@ static int gosync_wait_hist_show(struct seq_file *file, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(gosync_wait_hist);
 
-static void gosync_lock_class_reset(struct gosync_lock_class *class)
+static bool gosync_lock_class_reset(struct gosync_lock_class *class,
+				    void *unused)
 {
 	unsigned long flags;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		WRITE_ONCE(*per_cpu_ptr(class->acquired, cpu), 0);
-	atomic64_set(&class->contended, 0);
-	atomic64_set(&class->wait_total_ns, 0);
-	atomic64_set(&class->starvation_entered, 0);
-	atomic64_set(&class->handoffs, 0);
+		memset(per_cpu_ptr(class->counts, cpu), 0,
+		       sizeof(struct gosync_lock_counts));
 	spin_lock_irqsave(&class->lock, flags);
 	class->wait_max_ns = 0;
 	memset(class->holders, 0, sizeof(class->holders));
 	spin_unlock_irqrestore(&class->lock, flags);
+	return true;
 }
 
 /* Zero every row and histogram; rows themselves stay. */
 void gosync_profile_reset(void)
 {
-	struct gosync_lock_class *class;
-	unsigned int i;
 	int cpu;
 
-	gosync_lock_class_reset(&gosync_anonymous_class);
-	rcu_read_lock();
-	for (i = 0; i < ARRAY_SIZE(gosync_classes); i++)
-		hlist_for_each_entry_rcu(class, &gosync_classes[i], node)
-			gosync_lock_class_reset(class);
-	rcu_read_unlock();
+	gosync_lock_class_for_each(gosync_lock_class_reset, NULL);
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(&gosync_wait_hist, cpu), 0,
 		       sizeof(struct gosync_wait_hist));
@@ -385,7 +460,9 @@ void gosync_profile_reset(void)
 
 void gosync_profile_init(struct dentry *dir)
 {
-	gosync_anonymous_class.acquired = &gosync_anonymous_acquired;
+	gosync_anonymous_class.counts = &gosync_anonymous_counts;
+	/* Cannot fail: the notifier chain is a plain list. */
+	register_module_notifier(&gosync_profile_module_nb);
 	debugfs_create_file("locks", 0400, dir, NULL, &gosync_locks_fops);
 	debugfs_create_file("wait_hist", 0400, dir, NULL, &gosync_wait_hist_fops);
 }
@@ -397,10 +474,11 @@ void gosync_profile_exit(void)
 	struct hlist_node *next;
 	unsigned int i;
 
+	unregister_module_notifier(&gosync_profile_module_nb);
 	for (i = 0; i < ARRAY_SIZE(gosync_classes); i++)
 		hlist_for_each_entry_safe(class, next, &gosync_classes[i], node) {
 			hlist_del(&class->node);
-			free_percpu(class->acquired);
+			free_percpu(class->counts);
 			kfree(class);
 		}
 }
