@@ -610,7 +610,9 @@ static void wg_reuse_before_wait_returned(struct kunit *test)
 struct free_ctx {
 	struct gosync_waitgroup *wg;	/* the round's waitgroup, or NULL */
 	atomic_t round;
+	atomic_t released;	/* the last round whose done() returned */
 	atomic_t stop;
+	unsigned int early;	/* waits that returned before their done() */
 };
 
 static int free_releaser(void *data, unsigned int index)
@@ -629,6 +631,7 @@ static int free_releaser(void *data, unsigned int index)
 		if (round & 1)
 			gosync_test_wait_until(wg_test_waiters(wg), 100);
 		gosync_wg_done(wg);
+		atomic_set_release(&ctx->released, round);
 	}
 	return 0;
 }
@@ -647,8 +650,19 @@ static void free_waiter(struct task_struct **tasks, unsigned int nr, void *data)
 		WRITE_ONCE(ctx->wg, wg);
 		atomic_set_release(&ctx->round, round);
 		wake_up_var(&ctx->round);
-		gosync_wg_wait(wg);
-		/* Every wait returned: the waitgroup is the caller's again. */
+		/*
+		 * Odd rounds: waits that return on their own, without a
+		 * wakeup, when they find themselves released while the done()
+		 * is held in the widened window: waits that do not sleep at
+		 * all, or 2-jiffy waits whose timeout ends there.
+		 */
+		if (round & 1)
+			while (!gosync_wg_wait_timeout(wg, round & 2))
+				cond_resched();
+		else
+			gosync_wg_wait(wg);
+		/* Its done() may still run: the waitgroup is free all the same. */
+		ctx->early += atomic_read_acquire(&ctx->released) < round;
 		kfree(wg);
 	}
 	atomic_set(&ctx->stop, 1);
@@ -661,21 +675,33 @@ static void free_go_fn(void *arg)
 
 /*
  * A waitgroup freed as soon as wait() returned, while the done() that
- * released it may still be running (widened): the done() touches nothing
- * of it after publishing zero.  KASAN reports any access that follows.
- * The same for the done() of gosync_wg_go().
+ * released it is still running: the delay point holds every releasing
+ * done() right after its releasing cmpxchg, and released waiters return
+ * (woken, or on their own at a timeout) and kfree() the waitgroup in that
+ * window.  A done() that touched the waitgroup after the release (as the
+ * one that published zero and subtracted the waiters in a second step
+ * did) writes freed memory there: KASAN reports it and fails the run.
+ * The case checks that such early returns happened.  The same for the
+ * done() of gosync_wg_go().
  */
 static void wg_freed_as_soon_as_wait_returns(struct kunit *test)
 {
 	struct free_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	u64 hits = gosync_delay_point_hits(GOSYNC_DELAY_WG_DONE_BEFORE_WAKE);
 	struct gosync_waitgroup *wg;
 	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	gosync_test_arm_delay(test, GOSYNC_DELAY_WG_DONE_BEFORE_WAKE, 200);
+	gosync_test_arm_delay(test, GOSYNC_DELAY_WG_DONE_BEFORE_WAKE, 1000);
 	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, 1, free_releaser, ctx,
 						      free_waiter), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->round), WG_FREE_ROUNDS);
+	KUNIT_EXPECT_GT(test, gosync_delay_point_hits(GOSYNC_DELAY_WG_DONE_BEFORE_WAKE),
+			hits);
+	/* Otherwise no waitgroup was freed under a running done(). */
+	KUNIT_EXPECT_GT(test, ctx->early, 0);
+	kunit_info(test, "%u of %d waitgroups freed before their done() returned\n",
+		   ctx->early, WG_FREE_ROUNDS);
 	for (i = 0; i < 50; i++) {
 		wg = kzalloc(sizeof(*wg), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, wg);
