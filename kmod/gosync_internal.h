@@ -310,6 +310,8 @@ enum gosync_delay_point {
 	GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK,
 	/* map: a cleared trie's teardown, before it frees the trie. */
 	GOSYNC_DELAY_MAP_TEARDOWN_BEFORE_FREE,
+	/* map: a writer found its locked node dead, before it walks again. */
+	GOSYNC_DELAY_MAP_WRITE_FOUND_DEAD,
 	/* The add() that made the counter zero, between publishing it and waking. */
 	GOSYNC_DELAY_WG_DONE_BEFORE_WAKE,
 	/* A released waiter, before it looks at the counter again. */

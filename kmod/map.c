@@ -60,8 +60,14 @@
 #define GOSYNC_MAP_MAX_DEPTH	(64 / GOSYNC_MAP_FANOUT_BITS)
 
 struct gosync_map_node {
-	/* Serialises changes of @children and @dead; readers never take it. */
-	spinlock_t lock;
+	/*
+	 * Serialises changes of @children and @dead; readers never take it.
+	 * Raw: writers of a GFP_ATOMIC map may run in hard interrupts or with
+	 * interrupts off, where a PREEMPT_RT spinlock_t (which sleeps) may not
+	 * be taken.  Under it nothing allocates, sleeps or calls free_value;
+	 * what a write unhooks goes to call_rcu() after the unlock.
+	 */
+	raw_spinlock_t lock;
 	/* Set, under @lock, once the node is empty and being unhooked. */
 	bool dead;
 	/* Hash bits of this node's index: (hash >> shift) & 15. */
@@ -139,7 +145,7 @@ static void gosync_map_node_init(struct gosync_map_node *node,
 				 struct gosync_map_node *parent,
 				 unsigned int shift)
 {
-	spin_lock_init(&node->lock);
+	raw_spin_lock_init(&node->lock);
 	node->dead = false;
 	node->shift = shift;
 	node->parent = parent;
@@ -165,10 +171,15 @@ static void gosync_map_entry_retire(struct gosync_map_entry *entry)
 	call_rcu(&entry->rcu, gosync_map_entry_free_rcu);
 }
 
+static void gosync_map_node_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct gosync_map_node, rcu));
+}
+
 static void gosync_map_node_retire(struct gosync_map_node *node)
 {
 	gosync_stat_add(GOSYNC_STAT_MAP_BYTES, -(s64)sizeof(*node));
-	kfree_rcu(node, rcu);
+	call_rcu(&node->rcu, gosync_map_node_free_rcu);
 }
 
 /*
@@ -326,6 +337,14 @@ struct gosync_map_update {
 	void (*free_value)(void *value);	/* of the retired value */
 	struct gosync_map_entry *new_entry;
 	struct gosync_map_node *spare[GOSYNC_MAP_MAX_DEPTH];
+	/*
+	 * What the write unhooked, retired once the node locks are dropped:
+	 * call_rcu() is valid under a raw lock, but on PREEMPT_RT its debug
+	 * objects can refill their pool only where the caller may sleep.
+	 */
+	struct gosync_map_entry *old_entry;
+	struct gosync_map_node *pruned[GOSYNC_MAP_MAX_DEPTH];
+	unsigned int nr_pruned;
 	unsigned int nr_spare;
 	unsigned int nodes_needed;
 };
@@ -349,7 +368,8 @@ static bool gosync_map_node_empty(struct gosync_map_node *node)
  * the parent's slot changed when it walks again, even when it runs in an
  * interrupt on this CPU.
  */
-static void gosync_map_unlock_node(struct gosync_map_node *node,
+static void gosync_map_unlock_node(struct gosync_map_update *u,
+				   struct gosync_map_node *node,
 				   unsigned long flags)
 	__releases(&node->lock)
 {
@@ -364,19 +384,19 @@ static void gosync_map_unlock_node(struct gosync_map_node *node,
 		 * lockdep sees the parent as the nested one until the child
 		 * is unlocked.
 		 */
-		spin_lock_nested(&parent->lock, SINGLE_DEPTH_NESTING);
+		raw_spin_lock_nested(&parent->lock, SINGLE_DEPTH_NESTING);
 		node->dead = true;
 		gosync_delay_point(GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK);
 		index = 0;
 		while (rcu_access_pointer(parent->children[index]) != node)
 			index++;
 		RCU_INIT_POINTER(parent->children[index], NULL);
-		spin_unlock(&node->lock);
+		raw_spin_unlock(&node->lock);
 		lock_set_subclass(&parent->lock.dep_map, 0, _THIS_IP_);
-		gosync_map_node_retire(node);
+		u->pruned[u->nr_pruned++] = node;
 		node = parent;
 	}
-	spin_unlock_irqrestore(&node->lock, flags);
+	raw_spin_unlock_irqrestore(&node->lock, flags);
 }
 
 /*
@@ -467,7 +487,7 @@ static int gosync_map_replace(struct gosync_map_update *u,
 		rcu_assign_pointer(*slot, gosync_map_tag_entry(u->new_entry));
 	u->new_entry = NULL;
 	gosync_stat_inc(GOSYNC_STAT_MAP_STORE);
-	gosync_map_entry_retire(entry);
+	u->old_entry = entry;
 	return 1;
 }
 
@@ -487,7 +507,7 @@ static void gosync_map_remove(struct gosync_map_update *u,
 	atomic_long_dec(&u->root->len);
 	gosync_stat_add(GOSYNC_STAT_MAP_ENTRIES, -1);
 	gosync_stat_inc(GOSYNC_STAT_MAP_DELETE);
-	gosync_map_entry_retire(entry);
+	u->old_entry = entry;
 }
 
 /*
@@ -644,6 +664,17 @@ fail:
 	return -ENOMEM;
 }
 
+/* Hand what the write unhooked to RCU, with no node lock held. */
+static void gosync_map_retire(struct gosync_map_update *u)
+{
+	if (u->old_entry) {
+		gosync_map_entry_retire(u->old_entry);
+		u->old_entry = NULL;
+	}
+	while (u->nr_pruned)
+		gosync_map_node_retire(u->pruned[--u->nr_pruned]);
+}
+
 static void gosync_map_release_spares(struct gosync_map_update *u)
 {
 	while (u->nr_spare)
@@ -728,16 +759,19 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 			rcu_read_unlock();
 			break;
 		}
-		spin_lock_irqsave(&node->lock, flags);
+		raw_spin_lock_irqsave(&node->lock, flags);
 		if (node->dead || rcu_access_pointer(*slot) != child) {
 			/* Changed under us: a prune or an expansion.  Walk again. */
-			spin_unlock_irqrestore(&node->lock, flags);
+			if (node->dead)
+				gosync_delay_point(GOSYNC_DELAY_MAP_WRITE_FOUND_DEAD);
+			raw_spin_unlock_irqrestore(&node->lock, flags);
 			rcu_read_unlock();
 			continue;
 		}
 		ret = gosync_map_apply(u, node, slot);
-		gosync_map_unlock_node(node, flags);
+		gosync_map_unlock_node(u, node, flags);
 		rcu_read_unlock();
+		gosync_map_retire(u);
 		if (ret != -EAGAIN)
 			break;
 		/* Allocate what the locked node showed is missing, and retry. */

@@ -648,15 +648,25 @@ static void map_delete_in_atomic_context(struct kunit *test)
  * CPUs, on a GFP_ATOMIC map whose hashes keep only their top and bottom 4
  * bits: 16 subtrees, each a chain of 14 single-child nodes above its keys,
  * so the delete of a subtree's last key prunes the whole chain and the
- * next insert there expands it again.  The
- * delay point widens the window between a node's death and its unhooking.
- * On the old code that window was open with interrupts on: a timer writer
- * on the pruner's CPU found the dead node still hooked and walked into it
- * again and again from the root, never letting the pruner run (a hard
- * lockup).  Each writer owns its keys, so the final map is known exactly.
+ * next insert there expands it again.  The delay points widen the window
+ * between a node's death and its unhooking, and hold a writer that found
+ * its node dead.  On the old code that window was open with interrupts
+ * on: a timer writer on the pruner's CPU found the dead node still hooked
+ * and walked into it again and again from the root, never letting the
+ * pruner run (a hard lockup).  Each writer owns its keys, so the final map
+ * is known exactly.
+ *
+ * Timer writers delete, and replace values with compare-and-swap in place
+ * (this map has no free_value, so that allocates nothing).  They insert
+ * too, except on PREEMPT_RT, where the slab allocator must not be called
+ * from a hard interrupt: there a timer writer hands a key it deleted to
+ * its task, which inserts it again and hands it back (ownership passes
+ * with a release store of @present, read with an acquire load).
  */
 #define IRQ_KEYS	8	/* per writer */
 #define IRQ_PERIOD_NS	(200 * NSEC_PER_USEC)
+/* A timer writer's second value for a key: id + IRQ_ALT_VALUE. */
+#define IRQ_ALT_VALUE	0x100000
 
 struct irq_writer {
 	struct hrtimer timer;
@@ -664,7 +674,9 @@ struct irq_writer {
 	struct rnd_state rnd;
 	u32 base;			/* first key id */
 	bool present[IRQ_KEYS];
+	bool alt[IRQ_KEYS];		/* holds its second value */
 	unsigned int ops;
+	unsigned int hardirq_ops;	/* made in hard-interrupt context */
 	unsigned int failures;		/* wrong results; -ENOMEM is allowed */
 	bool stop;
 };
@@ -673,27 +685,82 @@ struct irq_ctx {
 	struct gosync_map *map;
 	struct irq_writer *writers;	/* two per thread: the task's, the timer's */
 	unsigned long deadline;
+	/* Until then, go on past @deadline while no writer found a dead node. */
+	unsigned long last_deadline;
+	u64 dead_before;
 };
 
+static bool irq_storm_goes_on(struct irq_ctx *ctx)
+{
+	if (time_before(jiffies, ctx->deadline))
+		return true;
+	return time_before(jiffies, ctx->last_deadline) &&
+	       gosync_delay_point_hits(GOSYNC_DELAY_MAP_WRITE_FOUND_DEAD) ==
+	       ctx->dead_before;
+}
+
+/* Whether @w's key @i is in the map. */
+static bool irq_key_present(struct irq_writer *w, unsigned int i)
+{
+	/*
+	 * Acquire: on PREEMPT_RT the task and the timer hand keys to each
+	 * other; what the last owner wrote (the map, @alt) is seen by the next.
+	 */
+	return smp_load_acquire(&w->present[i]);
+}
+
+static void irq_key_set_present(struct irq_writer *w, unsigned int i,
+				bool present)
+{
+	/* Release, paired with irq_key_present(): hands the key on. */
+	smp_store_release(&w->present[i], present);
+}
+
+static void *irq_key_value(struct irq_writer *w, unsigned int i)
+{
+	return map_test_value(w->base + i + (w->alt[i] ? IRQ_ALT_VALUE : 0));
+}
+
+/*
+ * Insert @w's key @i, absent; false if there was no memory.  A wrong
+ * result counts in *@failures, of the writer that calls.
+ */
+static bool irq_writer_insert(struct irq_writer *w, unsigned int i,
+			      unsigned int *failures)
+{
+	u32 id = w->base + i;
+	int ret;
+
+	w->alt[i] = false;
+	ret = gosync_map_load_or_store(w->map, &id, sizeof(id),
+				       irq_key_value(w, i), NULL);
+	*failures += ret != 0 && ret != -ENOMEM;
+	return !ret;
+}
+
 /* One random write to @w's keys, in task or hard-interrupt context. */
-static void irq_writer_step(struct irq_writer *w)
+static void irq_writer_step(struct irq_writer *w, bool may_insert)
 {
 	unsigned int i = prandom_u32_state(&w->rnd) % IRQ_KEYS;
 	u32 id = w->base + i;
-	void *got;
-	int ret;
+	void *got, *old;
 
-	if (w->present[i]) {
-		w->failures += !gosync_map_load_and_delete(w->map, &id, sizeof(id), &got) ||
-			       got != map_test_value(id);
-		w->present[i] = false;
+	if (!irq_key_present(w, i)) {
+		if (!may_insert)
+			return;
+		irq_key_set_present(w, i, irq_writer_insert(w, i, &w->failures));
+	} else if (prandom_u32_state(&w->rnd) % 2) {
+		old = irq_key_value(w, i);
+		w->alt[i] = !w->alt[i];
+		w->failures += !gosync_map_compare_and_swap(w->map, &id, sizeof(id),
+							   old, irq_key_value(w, i));
 	} else {
-		ret = gosync_map_load_or_store(w->map, &id, sizeof(id),
-					       map_test_value(id), NULL);
-		w->failures += ret != 0 && ret != -ENOMEM;
-		w->present[i] = !ret;
+		w->failures += !gosync_map_load_and_delete(w->map, &id, sizeof(id), &got) ||
+			       got != irq_key_value(w, i);
+		irq_key_set_present(w, i, false);
 	}
 	w->ops++;
+	w->hardirq_ops += !!in_hardirq();
 }
 
 static enum hrtimer_restart irq_writer_timer(struct hrtimer *timer)
@@ -704,7 +771,7 @@ static enum hrtimer_restart irq_writer_timer(struct hrtimer *timer)
 	if (READ_ONCE(w->stop))
 		return HRTIMER_NORESTART;
 	for (n = 0; n < 4; n++)
-		irq_writer_step(w);
+		irq_writer_step(w, !IS_ENABLED(CONFIG_PREEMPT_RT));
 	hrtimer_forward_now(timer, ns_to_ktime(IRQ_PERIOD_NS));
 	return HRTIMER_RESTART;
 }
@@ -714,12 +781,19 @@ static int irq_thread(void *data, unsigned int index)
 	struct irq_ctx *ctx = data;
 	struct irq_writer *task = &ctx->writers[2 * index];
 	struct irq_writer *irq = &ctx->writers[2 * index + 1];
+	unsigned int i;
 
 	/* Pinned: the timer fires on this thread's CPU, between its writes. */
 	hrtimer_start(&irq->timer, ns_to_ktime(IRQ_PERIOD_NS),
 		      HRTIMER_MODE_REL_PINNED_HARD);
-	while (time_before(jiffies, ctx->deadline)) {
-		irq_writer_step(task);
+	while (irq_storm_goes_on(ctx)) {
+		irq_writer_step(task, true);
+		/* PREEMPT_RT: put back what the timer deleted (see above). */
+		i = prandom_u32_state(&task->rnd) % IRQ_KEYS;
+		if (IS_ENABLED(CONFIG_PREEMPT_RT) &&
+		    !irq_key_present(irq, i))
+			irq_key_set_present(irq, i,
+					    irq_writer_insert(irq, i, &task->failures));
 		if (!(task->ops % 64))
 			cond_resched();
 	}
@@ -732,8 +806,10 @@ static void map_irq_writers_on_atomic_map(struct kunit *test)
 {
 	const struct gosync_map_params params = { .gfp = GFP_ATOMIC };
 	u64 hits = gosync_delay_point_hits(GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK);
+	u64 dead = gosync_delay_point_hits(GOSYNC_DELAY_MAP_WRITE_FOUND_DEAD);
 	unsigned int nr = num_online_cpus(), i, k;
-	unsigned int task_ops = 0, irq_ops = 0, failures = 0, present = 0;
+	unsigned int task_ops = 0, irq_ops = 0, hardirq_ops = 0;
+	unsigned int failures = 0, present = 0;
 	struct irq_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	void *got;
 
@@ -751,10 +827,15 @@ static void map_irq_writers_on_atomic_map(struct kunit *test)
 		ctx->writers[i].timer.function = irq_writer_timer;
 	}
 	gosync_test_arm_delay(test, GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK, 100);
+	gosync_test_arm_delay(test, GOSYNC_DELAY_MAP_WRITE_FOUND_DEAD, 20);
+	ctx->dead_before = dead;
 	ctx->deadline = jiffies + msecs_to_jiffies(1500);
+	ctx->last_deadline = jiffies + msecs_to_jiffies(8000);
 	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, nr, irq_thread, ctx,
 						      NULL), 0);
 	gosync_delay_points_disarm(NULL);
+	hits = gosync_delay_point_hits(GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK) - hits;
+	dead = gosync_delay_point_hits(GOSYNC_DELAY_MAP_WRITE_FOUND_DEAD) - dead;
 
 	for (i = 0; i < 2 * nr; i++) {
 		struct irq_writer *w = &ctx->writers[i];
@@ -763,24 +844,27 @@ static void map_irq_writers_on_atomic_map(struct kunit *test)
 			irq_ops += w->ops;
 		else
 			task_ops += w->ops;
+		hardirq_ops += w->hardirq_ops;
 		failures += w->failures;
 		for (k = 0; k < IRQ_KEYS; k++) {
 			u32 id = w->base + k;
 			bool found = gosync_map_load(ctx->map, &id, sizeof(id), &got);
 
 			failures += found != w->present[k] ||
-				    (found && got != map_test_value(id));
+				    (found && got != irq_key_value(w, k));
 			present += w->present[k];
 		}
 	}
 	KUNIT_EXPECT_EQ(test, failures, 0);
 	KUNIT_EXPECT_EQ(test, gosync_map_len(ctx->map), present);
+	/* The timer writers really wrote, and from hard interrupts only. */
 	KUNIT_EXPECT_GT(test, irq_ops, 0);
-	KUNIT_EXPECT_GT(test, gosync_delay_point_hits(GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK),
-			hits);
-	kunit_info(test, "%u task writes, %u hard-interrupt writes, %llu prunes delayed\n",
-		   task_ops, irq_ops,
-		   gosync_delay_point_hits(GOSYNC_DELAY_MAP_PRUNE_BEFORE_UNHOOK) - hits);
+	KUNIT_EXPECT_EQ(test, hardirq_ops, irq_ops);
+	/* Prunes went through the window, and writers found dead nodes. */
+	KUNIT_EXPECT_GT(test, hits, 0);
+	KUNIT_EXPECT_GT(test, dead, 0);
+	kunit_info(test, "%u task writes, %u hard-interrupt writes, %llu prunes delayed, %llu dead nodes found\n",
+		   task_ops, irq_ops, hits, dead);
 }
 
 /*

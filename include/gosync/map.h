@@ -13,7 +13,7 @@
  * value cannot leave the map); with a free_value callback set, a value
  * that leaves the map is freed only after an RCU grace period.
  *
- * Writers lock the trie node they change (a spinlock, interrupts
+ * Writers lock the trie node they change (a raw spinlock, interrupts
  * disabled), and its parent while pruning it, and sleep only when the map's
  * gfp flags allow allocation to sleep.  Deletes never allocate and never
  * sleep: they work in any context, under rcu_read_lock() and inside a
