@@ -227,10 +227,8 @@ static int gosync_map_make_root(struct gosync_map *m)
 	struct gosync_map_root *root;
 
 	root = gosync_map_alloc(m, sizeof(*root));
-	if (!root) {
-		gosync_stat_inc(GOSYNC_STAT_MAP_ALLOC_FAIL);
+	if (!root)
 		return -ENOMEM;
-	}
 	get_random_bytes(&root->seed, sizeof(root->seed));
 	INIT_RCU_WORK(&root->teardown, gosync_map_teardown_work);
 	atomic_long_set(&root->len, 0);
@@ -643,7 +641,7 @@ static int gosync_map_prepare(struct gosync_map *m, struct gosync_map_update *u)
 	if (u->need_entry && !u->new_entry && !u->in_place) {
 		u->new_entry = gosync_map_alloc(m, gosync_map_entry_size(u->len));
 		if (!u->new_entry)
-			goto fail;
+			return -ENOMEM;
 		gosync_stat_add(GOSYNC_STAT_MAP_BYTES, gosync_map_entry_size(u->len));
 		u->new_entry->hash = 0;
 		RCU_INIT_POINTER(u->new_entry->overflow, NULL);
@@ -655,13 +653,10 @@ static int gosync_map_prepare(struct gosync_map *m, struct gosync_map_update *u)
 	while (u->nr_spare < u->nodes_needed) {
 		u->spare[u->nr_spare] = gosync_map_alloc(m, sizeof(*u->spare[0]));
 		if (!u->spare[u->nr_spare])
-			goto fail;
+			return -ENOMEM;
 		u->nr_spare++;
 	}
 	return 0;
-fail:
-	gosync_stat_inc(GOSYNC_STAT_MAP_ALLOC_FAIL);
-	return -ENOMEM;
 }
 
 /* Hand what the write unhooked to RCU, with no node lock held. */
@@ -725,8 +720,11 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 			ret = 0;
 		if (!ret && inserts && !rcu_access_pointer(m->root))
 			ret = gosync_map_make_root(m);
-		if (ret)
+		if (ret) {
+			/* Counted only when the write fails for it. */
+			gosync_stat_inc(GOSYNC_STAT_MAP_ALLOC_FAIL);
 			break;
+		}
 		rcu_read_lock();
 		root = rcu_dereference(m->root);
 		if (!root) {
@@ -889,15 +887,21 @@ EXPORT_SYMBOL_GPL(gosync_map_store);
  * a map with free_value a new entry carries the new value (the old entry
  * carries the old value through its grace period); if that allocation
  * fails and the gfp flags may sleep, the value is replaced in place and
- * the old one freed after a grace period this call waits for.  Only a map
- * with free_value and gfp flags that may not sleep can, out of memory,
- * return false for a value that matched (counted in map.alloc_fail).
+ * the old one freed after a grace period this call waits for.
+ *
+ * The one exception, which a bool cannot report as -ENOMEM: in a map with
+ * free_value and gfp flags that may not sleep (GFP_ATOMIC, GFP_NOWAIT),
+ * no memory for the new entry makes the call return false with the map
+ * unchanged, the value still @old, and map.alloc_fail counted.  A retry
+ * loop on such a map must not take false for "the value differs" without
+ * loading: if gosync_map_load() still gives @old, memory ran out (or
+ * the value came back meanwhile).
  *
  * Context: any context the map's gfp flags allow; never allocates or
  * sleeps in a map without free_value.
  * Return: true if the value was @old and is now @new; false if the key is
- * absent or holds another value (or, see above, for lack of memory), or
- * the arguments are bad.
+ * absent or holds another value, or the arguments are bad, or (only in a
+ * map with free_value and non-sleeping gfp flags) memory ran out.
  */
 bool gosync_map_compare_and_swap(struct gosync_map *m, const void *key,
 				 size_t len, void *old, void *new)

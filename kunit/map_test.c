@@ -1010,14 +1010,19 @@ static void map_cleared_map_may_be_freed_at_once(struct kunit *test)
 static void map_lookups_come_before_allocations(struct kunit *test)
 {
 	const struct gosync_map_params freeing = { .free_value = counting_free };
+	const struct gosync_map_params atomic_freeing = {
+		.gfp = GFP_ATOMIC, .free_value = counting_free,
+	};
 	struct gosync_map *m = map_test_new(test, NULL);
 	struct gosync_map *mf = map_test_new(test, &freeing);
+	struct gosync_map *ma = map_test_new(test, &atomic_freeing);
 	u64 fails = gosync_stat_read(GOSYNC_STAT_MAP_ALLOC_FAIL);
 	void *got = NULL;
 
 	atomic_set(&counted_frees, 0);
 	KUNIT_ASSERT_EQ(test, gosync_map_store(m, "k", 1, map_test_value(1)), 0);
 	KUNIT_ASSERT_EQ(test, gosync_map_store(mf, "k", 1, map_test_value(1)), 0);
+	KUNIT_ASSERT_EQ(test, gosync_map_store(ma, "k", 1, map_test_value(1)), 0);
 	map_test_alloc_budget(test, 0);
 
 	KUNIT_EXPECT_EQ(test, gosync_map_load_or_store(m, "k", 1, map_test_value(2),
@@ -1052,6 +1057,20 @@ static void map_lookups_come_before_allocations(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&counted_frees), 1);
 	KUNIT_EXPECT_TRUE(test, gosync_map_load(mf, "k", 1, &got));
 	KUNIT_EXPECT_PTR_EQ(test, got, map_test_value(2));
+	/* The failed allocation did not fail the call: not counted. */
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MAP_ALLOC_FAIL, fails), 1);
+
+	/*
+	 * The documented exception: free_value and GFP_ATOMIC, no memory.
+	 * False, the map unchanged, and counted.
+	 */
+	KUNIT_EXPECT_FALSE(test, gosync_map_compare_and_swap(ma, "k", 1,
+							     map_test_value(1),
+							     map_test_value(2)));
+	KUNIT_EXPECT_TRUE(test, gosync_map_load(ma, "k", 1, &got));
+	KUNIT_EXPECT_PTR_EQ(test, got, map_test_value(1));
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MAP_ALLOC_FAIL, fails), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&counted_frees), 1);
 	atomic_set(&gosync_map_alloc_budget, -1);
 	gosync_map_destroy(mf);
 	KUNIT_EXPECT_EQ(test, atomic_read(&counted_frees), 2);
