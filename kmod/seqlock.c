@@ -47,7 +47,6 @@ void __gosync_seqlock_init(struct gosync_seqlock *s, const char *name,
 			   struct lock_class_key *seq_key)
 {
 	s->sequence = 0;
-	s->irq_flags = 0;
 	s->owner = NULL;
 	__gosync_mutex_init(&s->writer, name, key);
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
@@ -95,16 +94,20 @@ EXPORT_SYMBOL_GPL(__gosync_read_seqretried);
  * gosync_write_seqlock() - enter the write section
  * @s: the seqlock
  *
- * Context: process context; may sleep waiting for another writer, then
- * runs with interrupts disabled until gosync_write_sequnlock().
+ * Context: process context with interrupts enabled; may sleep waiting for
+ * another writer, then runs with interrupts disabled until
+ * gosync_write_sequnlock(), which enables them again.
  */
 void gosync_write_seqlock(struct gosync_seqlock *s) __acquires(s)
 {
-	unsigned long flags;
-
 	gosync_mutex_lock_at(&s->writer, _RET_IP_);
-	local_irq_save(flags);
-	s->irq_flags = flags;
+	/*
+	 * Interrupts are on here: the caller may sleep (the mutex above
+	 * says so to might_sleep()).  So there is no state to save, and
+	 * the section costs a cli/sti pair, not a pushf/popf.
+	 */
+	lockdep_assert_irqs_enabled();
+	local_irq_disable();
 	/* Read by any task that calls write_sequnlock(), to refuse it. */
 	WRITE_ONCE(s->owner, current);
 	gosync_lockdep(s, seqcount_acquire, 0, 0, _RET_IP_);
@@ -142,7 +145,7 @@ void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s)
 	kcsan_nestable_atomic_end();
 	gosync_lockdep(s, seqcount_release, _RET_IP_);
 	WRITE_ONCE(s->owner, NULL);
-	local_irq_restore(s->irq_flags);
+	local_irq_enable();
 	gosync_mutex_unlock(&s->writer);
 }
 EXPORT_SYMBOL_GPL(gosync_write_sequnlock);

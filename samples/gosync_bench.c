@@ -765,6 +765,18 @@ static void bench_seq_write_kernel(struct bench_worker *w)
 	}
 }
 
+/* The kernel's writer with interrupts off, as gosync's writer runs. */
+static void bench_seq_write_kernel_irq(struct bench_worker *w)
+{
+	unsigned long n = w->ops, flags;
+
+	while (n--) {
+		write_seqlock_irqsave(&bench_kernel_seqlock, flags);
+		WRITE_ONCE(bench_seq_data, bench_seq_data + 1);
+		write_sequnlock_irqrestore(&bench_kernel_seqlock, flags);
+	}
+}
+
 static void bench_seq(void)
 {
 	static const struct bench_impl read[] = {
@@ -774,13 +786,14 @@ static void bench_seq(void)
 	static const struct bench_impl write[] = {
 		{ "gosync_seqlock", bench_seq_write_gosync },
 		{ "seqlock_t", bench_seq_write_kernel },
+		{ "seqlock_t_irqsave", bench_seq_write_kernel_irq },
 	};
 	unsigned int i, t;
 
 	for (i = 0; i < ARRAY_SIZE(bench_thread_counts); i++) {
 		t = bench_thread_counts[i];
 		bench_shape("seq", "read", "", read, 2, NULL, t, 400000);
-		bench_shape("seq", "write", "", write, 2, NULL, t, 100000);
+		bench_shape("seq", "write", "", write, ARRAY_SIZE(write), NULL, t, 100000);
 	}
 }
 

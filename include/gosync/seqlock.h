@@ -40,7 +40,6 @@
 /**
  * struct gosync_seqlock - a sequence counter with serialised writers
  * @sequence: even when idle, odd inside a write section
- * @irq_flags: interrupt state saved by the writer inside the section
  * @owner: the task inside the write section, NULL outside
  * @writer: the writers' mutex
  * @dep_map: lockdep's view of the sequence count, which readers take
@@ -50,7 +49,6 @@
  */
 struct gosync_seqlock {
 	unsigned int sequence;
-	unsigned long irq_flags;
 	struct task_struct *owner;
 	struct gosync_mutex writer;
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
