@@ -13,6 +13,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include <gosync/gosync.h>
@@ -194,6 +195,12 @@ static void demo_config_body(unsigned int index)
 		gosync_seq_read(&demo_config_lock, &copy, &demo_config);
 		if ((copy.version ^ copy.limit) != copy.checksum)
 			atomic_inc(&demo_config_torn);
+		/*
+		 * The writer is bound to a CPU a reader shares: on a kernel
+		 * without full preemption (Debian's stock ones) a reader that
+		 * never yields keeps it off that CPU for good.
+		 */
+		cond_resched();
 	}
 }
 
