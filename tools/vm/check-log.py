@@ -310,6 +310,7 @@ def main():
     debugfs = {}
     debugfs_file = None
     torture = []        # (verdict, counts, console line)
+    hang_dump = None    # console line of init.sh's task dump, if any
 
     for number, (from_kernel, line) in enumerate(read_lines(args.log), 1):
         body = line.strip()
@@ -318,6 +319,12 @@ def main():
                 debugfs_file = None
             elif body:
                 debugfs[debugfs_file].append(body)
+            continue
+        # init.sh's task stacks of a run that outlived 3/4 of VM_TIMEOUT:
+        # evidence for a failure reported elsewhere, never a report.
+        if body.startswith('gosync-vm: hang-dump'):
+            if hang_dump is None:
+                hang_dump = number
             continue
         if body.startswith('gosync-vm: insmod '):
             current_module = body.split()[2]
@@ -496,7 +503,9 @@ def main():
                     sum(t[0] == 'SUCCESS' for t in torture[1:]),
                     len(torture) - 1)
     if not finished:
-        check.fail('the VM did not finish (crash, hang or timeout)')
+        check.fail('the VM did not finish (crash, hang or timeout)%s'
+                   % (('; task stacks at console line %d (gosync-vm: hang-dump)'
+                       % hang_dump) if hang_dump else ''))
     if args.cpus is not None and cpus != args.cpus:
         check.fail('the VM booted %s CPUs, not %d' % (cpus, args.cpus))
     if args.lockdep and finished and debug_locks != 1:

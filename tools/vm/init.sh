@@ -13,6 +13,28 @@ mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 echo "gosync-vm: boot ok cpus=$(grep -c ^processor /proc/cpuinfo)"
 
 mode=$(cat /mode)
+
+# A hang that no detector reports (a livelock, an interruptible sleep that
+# never ends) would otherwise end in silence at VM_TIMEOUT.  At three
+# quarters of it, print every task that is running or in uninterruptible
+# sleep, and every gosync, KUnit or insmod task, with its kernel stack, so
+# that the console log shows where the run is stuck.  Lines start
+# "gosync-vm: hang-dump", which the checker ignores.
+hang_dump() {
+	echo "gosync-vm: hang-dump begin: the run is still going after $1 s"
+	for dir in /proc/[0-9]*; do
+		read -r pid comm state _ 2>/dev/null < "$dir/stat" || continue
+		case $state:$comm in
+		[RD]:* | *:*gosync* | *:*kunit* | *:*insmod*) ;;
+		*) continue ;;
+		esac
+		echo "gosync-vm: hang-dump task $pid $comm state $state"
+		sed 's/^/gosync-vm: hang-dump   /' "$dir/stack" 2>/dev/null
+	done
+	echo "gosync-vm: hang-dump end"
+}
+vm_timeout=$(cat /vm-timeout)
+(sleep $((vm_timeout * 3 / 4)) && hang_dump $((vm_timeout * 3 / 4))) &
 # kmemleak (FLAVOR=kasan) judges only what gosync's run leaves behind:
 # whatever the boot itself leaked is scanned and forgotten first.
 kmemleak=/sys/kernel/debug/kmemleak

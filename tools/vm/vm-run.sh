@@ -171,6 +171,7 @@ done
 cp "$vm_dir/init.sh" "$root/init"
 printf '%s\n' "$mode" > "$root/mode"
 printf '%s\n' "$torture_cycles" > "$root/torture-cycles"
+printf '%s\n' "$VM_TIMEOUT" > "$root/vm-timeout"
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
 
