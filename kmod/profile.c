@@ -266,7 +266,10 @@ out:
 
 /*
  * A module is going: its code addresses may soon belong to another one,
- * so the holder sites inside it are symbolised now and kept as text.
+ * so the holder sites inside it are symbolised now and kept as text.  A
+ * wait that ends after this, blamed on a holder site inside the module
+ * (read when the wait began), stays raw: it shows as "(unknown)", or as
+ * whatever code was loaded at that address since.
  */
 static bool gosync_lock_class_pin_sites(struct gosync_lock_class *class,
 					void *arg)
