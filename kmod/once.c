@@ -37,19 +37,6 @@ void __gosync_once_init(struct gosync_once *o, const char *name,
 }
 EXPORT_SYMBOL_GPL(__gosync_once_init);
 
-/**
- * gosync_once_done() - whether the function has run (successfully)
- * @o: the once
- *
- * Return: true once the function returned (with 0, for do_err); a true
- * result orders the caller after everything the function wrote.
- */
-bool gosync_once_done(const struct gosync_once *o)
-{
-	return atomic_read_acquire(&o->done);
-}
-EXPORT_SYMBOL_GPL(gosync_once_done);
-
 /* The caller's function, in either flavour. */
 struct gosync_once_call {
 	void (*fn)(void *arg);

@@ -53,7 +53,22 @@ void __gosync_once_init(struct gosync_once *o, const char *name,
 			struct lock_class_key *key);
 void __gosync_once_do(struct gosync_once *o, void (*fn)(void *arg), void *arg);
 int __gosync_once_do_err(struct gosync_once *o, int (*fn)(void *arg), void *arg);
-bool gosync_once_done(const struct gosync_once *o);
+
+/**
+ * gosync_once_done() - whether the function has run (successfully)
+ * @o: the once
+ *
+ * Inline: one acquire load, the same as the fast path of gosync_once_do().
+ *
+ * Context: any context.
+ * Return: true once the function returned (with 0, for do_err); a true
+ * result orders the caller after everything the function wrote.
+ */
+static inline bool gosync_once_done(const struct gosync_once *o)
+{
+	/* Pairs with the release that publishes "done" after fn returned. */
+	return atomic_read_acquire(&o->done);
+}
 
 /**
  * gosync_once_do() - call @fn(@arg) if no call on @o has yet
