@@ -316,6 +316,8 @@ enum gosync_delay_point {
 	GOSYNC_DELAY_WG_DONE_BEFORE_WAKE,
 	/* A released waiter, before it looks at the counter again. */
 	GOSYNC_DELAY_WG_WAIT_AFTER_WAKE,
+	/* A wake_all that woke a full batch, before it looks for more. */
+	GOSYNC_DELAY_PARK_WAKE_ALL_BETWEEN_BATCHES,
 	GOSYNC_NR_DELAY_POINTS
 };
 

@@ -22,8 +22,9 @@
 #define GOSYNC_PARK_BITS	8
 #define GOSYNC_PARK_BUCKETS	BIT(GOSYNC_PARK_BITS)
 /*
- * Receivers a release wakes after dropping the bucket lock (the kernel's
- * wake_q is not exported to modules); any beyond are woken under it.
+ * Tasks a release collects under the bucket lock, with a reference each,
+ * and wakes after dropping it.  The kernel's wake_q would need no limit,
+ * but wake_q_add() and wake_up_q() are not exported to modules.
  */
 #define GOSYNC_WAKE_BATCH	16
 
@@ -33,18 +34,26 @@ struct gosync_park_bucket {
 	 * Taken with interrupts disabled because a waitgroup's done() may
 	 * release its waiters from a hard interrupt; a raw spinlock, because
 	 * on PREEMPT_RT a spinlock_t sleeps, which a hard interrupt must not.
-	 * It is held for a few list operations only: tasks are woken after
-	 * it is dropped (the first GOSYNC_WAKE_BATCH of a release).
+	 * It is held for list operations only: a semaphore release wakes
+	 * its first GOSYNC_WAKE_BATCH tasks after dropping it (any beyond,
+	 * under it), and gosync_park_wake_all() wakes every task after
+	 * dropping it, GOSYNC_WAKE_BATCH per hold.
 	 */
 	raw_spinlock_t lock;
 	struct list_head sema_waiters;
-	/* Tasks in gosync_park_wait(); also guarded by the lock. */
+	/*
+	 * Tasks in gosync_park_wait() not yet picked by a wake_all; also
+	 * guarded by the lock.
+	 */
 	struct list_head park_waiters;
 } ____cacheline_aligned_in_smp;
 
 static struct gosync_park_bucket gosync_park_table[GOSYNC_PARK_BUCKETS];
 
-/* A task in gosync_park_wait(), on its stack. */
+/*
+ * A task in gosync_park_wait(), on its stack.  @node is empty while the
+ * task is not queued: before it queues, and once a wake_all took it off.
+ */
 struct gosync_park_waiter {
 	struct list_head node;
 	struct task_struct *task;
@@ -66,6 +75,28 @@ int gosync_wait_init(void)
 		INIT_LIST_HEAD(&gosync_park_table[i].park_waiters);
 	}
 	return 0;
+}
+
+/*
+ * Drop the bucket lock taken with @flags saved, then wake the @nr tasks
+ * in @wake and drop the reference held on each (their waiters may have
+ * returned already).  Preemption stays disabled until all are woken, so
+ * that a woken task does not preempt the waker before the others are.
+ */
+static void gosync_park_unlock_wake(struct gosync_park_bucket *bucket,
+				    unsigned long flags,
+				    struct task_struct **wake, unsigned int nr)
+	__releases(&bucket->lock)
+{
+	unsigned int i;
+
+	preempt_disable();
+	raw_spin_unlock_irqrestore(&bucket->lock, flags);
+	for (i = 0; i < nr; i++) {
+		wake_up_process(wake[i]);
+		put_task_struct(wake[i]);
+	}
+	preempt_enable();
 }
 
 /**
@@ -180,7 +211,7 @@ void gosync_sema_release(const void *object, unsigned int *count,
 	struct gosync_park_bucket *bucket = gosync_park_bucket(object);
 	struct task_struct *wake[GOSYNC_WAKE_BATCH];
 	struct gosync_sema_waiter *waiter, *next;
-	unsigned int nr_wake = 0, i;
+	unsigned int nr_wake = 0;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&bucket->lock, flags);
@@ -200,14 +231,7 @@ void gosync_sema_release(const void *object, unsigned int *count,
 		units--;
 	}
 	*count += units;
-	preempt_disable();
-	raw_spin_unlock_irqrestore(&bucket->lock, flags);
-	/* A task reference each: the waiters may have returned already. */
-	for (i = 0; i < nr_wake; i++) {
-		wake_up_process(wake[i]);
-		put_task_struct(wake[i]);
-	}
-	preempt_enable();
+	gosync_park_unlock_wake(bucket, flags, wake, nr_wake);
 }
 
 /**
@@ -241,8 +265,8 @@ long gosync_park_wait(const void *object,
 	};
 	long ret;
 
+	INIT_LIST_HEAD(&waiter.node);
 	raw_spin_lock_irq(&bucket->lock);
-	list_add_tail(&waiter.node, &bucket->park_waiters);
 	for (;;) {
 		if (cond(object, arg)) {
 			ret = max(timeout, 1L);
@@ -256,12 +280,20 @@ long gosync_park_wait(const void *object,
 			ret = 0;
 			break;
 		}
+		/*
+		 * (Re)queue: a wake_all that took this waiter off woke it,
+		 * or will, but @cond is false again (the address now keys
+		 * another object, or the object's state moved on).
+		 */
+		if (list_empty(&waiter.node))
+			list_add_tail(&waiter.node, &bucket->park_waiters);
 		set_current_state(state);
 		raw_spin_unlock_irq(&bucket->lock);
 		timeout = schedule_timeout(timeout);
 		raw_spin_lock_irq(&bucket->lock);
 	}
-	list_del(&waiter.node);
+	/* Still queued when the wait ended early, or woken before queueing. */
+	list_del_init(&waiter.node);
 	raw_spin_unlock_irq(&bucket->lock);
 	return ret;
 }
@@ -270,26 +302,48 @@ long gosync_park_wait(const void *object,
  * gosync_park_wake_all() - wake every gosync_park_wait() on an object
  * @object: the object (only its address is used: it may be freed already)
  *
- * Every task parked on @object is woken and tests its condition again.
+ * Every task parked on @object is taken off the bucket list under the
+ * bucket lock, with a task reference, and woken after the lock is dropped,
+ * GOSYNC_WAKE_BATCH tasks per hold: the lock (and the interrupts it
+ * disables) is held for one walk of the list and at most that many picks,
+ * however many tasks wait.  A task woken early (a timeout, a signal,
+ * another release) may return as soon as it is off the list: its on-stack
+ * entry is never touched after the drop, and the reference keeps its
+ * task_struct alive for the wakeup, which is then only a spurious one.
+ *
  * This takes a raw spinlock with interrupts saved and calls
- * wake_up_process() only, so it is usable in any context, hard interrupts
- * and interrupts-off regions on PREEMPT_RT included.  It never
- * dereferences @object: a waker that changed the object's state may call
- * it after a woken waiter returned and freed the object.  Waiters are
- * woken under the lock: a queued waiter cannot return (and its task cannot
- * exit) before it has taken the lock to unqueue itself.
+ * wake_up_process() and put_task_struct() only (the latter defers the
+ * free to RCU where it may not sleep), so it is usable in any context,
+ * hard interrupts and interrupts-off regions on PREEMPT_RT included.  It
+ * never dereferences @object: a waker that changed the object's state may
+ * call it after a woken waiter returned and freed the object.  Tasks that
+ * queue on the same address while this runs may be woken too, spuriously:
+ * they test their condition again.
  *
  * Context: any context.
  */
 void gosync_park_wake_all(const void *object)
 {
 	struct gosync_park_bucket *bucket = gosync_park_bucket(object);
-	struct gosync_park_waiter *waiter;
+	struct task_struct *wake[GOSYNC_WAKE_BATCH];
+	struct gosync_park_waiter *waiter, *next;
+	unsigned int nr_wake;
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&bucket->lock, flags);
-	list_for_each_entry(waiter, &bucket->park_waiters, node)
-		if (waiter->object == object)
-			wake_up_process(waiter->task);
-	raw_spin_unlock_irqrestore(&bucket->lock, flags);
+	do {
+		nr_wake = 0;
+		raw_spin_lock_irqsave(&bucket->lock, flags);
+		list_for_each_entry_safe(waiter, next, &bucket->park_waiters, node) {
+			if (waiter->object != object)
+				continue;
+			list_del_init(&waiter->node);
+			wake[nr_wake++] = get_task_struct(waiter->task);
+			if (nr_wake == GOSYNC_WAKE_BATCH)
+				break;
+		}
+		gosync_park_unlock_wake(bucket, flags, wake, nr_wake);
+		/* A full batch: more may wait.  A walk from the head finds them. */
+		if (nr_wake == GOSYNC_WAKE_BATCH)
+			gosync_delay_point(GOSYNC_DELAY_PARK_WAKE_ALL_BETWEEN_BATCHES);
+	} while (nr_wake == GOSYNC_WAKE_BATCH);
 }

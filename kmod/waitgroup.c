@@ -26,7 +26,8 @@
  * even while the done() that released them is still waking them up.
  *
  * Context: the release takes only a raw spinlock, with interrupts saved,
- * and wakes tasks with wake_up_process(): add() and done() are usable in
+ * and wakes tasks after dropping it, with wake_up_process() and a task
+ * reference each (put_task_struct()): add() and done() are usable in
  * hard interrupts and with interrupts off, on PREEMPT_RT too, where a
  * spinlock_t (a wait_queue_head_t's, for one) sleeps.
  *

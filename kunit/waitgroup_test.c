@@ -38,6 +38,19 @@ static void wg_test_expect_idle(struct kunit *test, struct gosync_waitgroup *wg)
 	KUNIT_EXPECT_EQ(test, wg_test_waiters(wg), 0);
 }
 
+/*
+ * Waits that a lost wakeup would turn into timeouts are bounded by
+ * WG_WAIT_BOUND, far above WG_WAIT_PROMPT, the longest a woken wait may
+ * take on a loaded host; a wait longer than that lost its wakeup.
+ */
+#define WG_WAIT_BOUND	(5 * HZ)
+#define WG_WAIT_PROMPT	HZ
+
+static bool wg_test_prompt(unsigned long start)
+{
+	return time_before(jiffies, start + WG_WAIT_PROMPT);
+}
+
 #define WG_WAVES 200
 
 struct waves_ctx {
@@ -163,6 +176,87 @@ static void wg_many_waiters_released_together(struct kunit *test)
 	wg_test_expect_idle(test, &ctx->wg);
 }
 
+#define WG_BATCH_WAITERS 64
+
+struct batch_ctx {
+	struct gosync_waitgroup wg;
+	struct hrtimer timer;
+	atomic_t returned;
+	atomic_t slow;		/* waits that returned late or not released */
+	unsigned int in_hardirq;
+	unsigned long payload;
+	bool all_queued;
+};
+
+static int batch_waiter(void *data, unsigned int index)
+{
+	struct batch_ctx *ctx = data;
+	unsigned long start = jiffies;
+	long released;
+
+	released = gosync_wg_wait_timeout(&ctx->wg, WG_WAIT_BOUND);
+	if (!released || !wg_test_prompt(start))
+		atomic_inc(&ctx->slow);
+	atomic_inc(&ctx->returned);
+	/* done() happens-before wait() returns. */
+	return READ_ONCE(ctx->payload) == 42 ? 0 : -EIO;
+}
+
+static enum hrtimer_restart batch_timer(struct hrtimer *timer)
+{
+	struct batch_ctx *ctx = container_of(timer, struct batch_ctx, timer);
+
+	ctx->in_hardirq = in_hardirq();
+	ctx->payload = 42;
+	gosync_wg_done(&ctx->wg);
+	return HRTIMER_NORESTART;
+}
+
+static void batch_release(struct task_struct **tasks, unsigned int nr,
+			  void *data)
+{
+	struct batch_ctx *ctx = data;
+
+	ctx->all_queued = gosync_test_wait_until(wg_test_waiters(&ctx->wg) >= nr,
+						 10000);
+	hrtimer_start(&ctx->timer, 0, HRTIMER_MODE_REL_HARD);
+}
+
+/*
+ * One done() in a hard interrupt releases WG_BATCH_WAITERS sleeping
+ * waiters, more than the parking table takes off its list per hold of the
+ * bucket lock: the release wakes them in several batches (the delay point
+ * between batches is passed, and widened, so that the first waiters return
+ * while the rest are still queued), and every one of them returns
+ * promptly, after the done().
+ */
+static void wg_release_wakes_in_batches(struct kunit *test)
+{
+	struct batch_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	enum gosync_delay_point point = GOSYNC_DELAY_PARK_WAKE_ALL_BETWEEN_BATCHES;
+	u64 wakeups = gosync_stat_read(GOSYNC_STAT_WG_WAKEUPS);
+	u64 hits = gosync_delay_point_hits(point);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	ctx->timer.function = batch_timer;
+	gosync_test_arm_delay(test, point, 200);
+	KUNIT_ASSERT_EQ(test, gosync_wg_add(&ctx->wg, 1), 0);
+	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, WG_BATCH_WAITERS,
+						      batch_waiter, ctx,
+						      batch_release), 0);
+	hrtimer_cancel(&ctx->timer);
+	KUNIT_EXPECT_TRUE(test, ctx->all_queued);
+	KUNIT_EXPECT_TRUE(test, ctx->in_hardirq);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->slow), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->returned), WG_BATCH_WAITERS);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_WAKEUPS, wakeups),
+			WG_BATCH_WAITERS);
+	/* Otherwise the release took them all in one batch. */
+	KUNIT_EXPECT_GT(test, gosync_delay_point_hits(point), hits);
+	wg_test_expect_idle(test, &ctx->wg);
+}
+
 #define WG_ATOMIC_ROUNDS	50
 #define WG_ATOMIC_DONES		4	/* done()s per round */
 #define WG_ATOMIC_PERIOD_NS	(100 * NSEC_PER_USEC)
@@ -210,15 +304,24 @@ static enum hrtimer_restart atomic_done_timer(struct hrtimer *timer)
 static int atomic_done_waiter(void *data, unsigned int index)
 {
 	struct atomic_done_ctx *ctx = data;
+	unsigned long start;
 	int round, bad = 0;
+	long released;
 
 	for (round = 1; round <= WG_ATOMIC_ROUNDS; round++) {
 		wait_var_event(&ctx->round, atomic_read_acquire(&ctx->round) >= round ||
 			       READ_ONCE(ctx->stop));
 		if (READ_ONCE(ctx->stop))
 			break;
+		start = jiffies;
 		/* Bounded: a lost wakeup must fail the case, not hang it. */
-		gosync_wg_wait_timeout(&ctx->wg, 5 * HZ);
+		released = gosync_wg_wait_timeout(&ctx->wg, WG_WAIT_BOUND);
+		/*
+		 * A lost wakeup ends in the timeout, where the wait finds
+		 * itself released and returns as if woken: only its length
+		 * tells, and a second is far above a wakeup's latency.
+		 */
+		bad += !released || !wg_test_prompt(start);
 		/* Every done() of the round happened-before this return. */
 		bad += ctx->fired != round * WG_ATOMIC_DONES;
 		atomic_inc_return_release(&ctx->returned);
@@ -255,8 +358,9 @@ static void atomic_done_rounds(struct task_struct **tasks, unsigned int nr,
 				raw_spin_unlock_irqrestore(&ctx->lock, flags);
 			}
 		}
+		/* Well before the waiters' own bound: this one must decide. */
 		back = gosync_test_wait_until(atomic_read_acquire(&ctx->returned) ==
-					      nr * round, 5000);
+					      nr * round, 2000);
 		hrtimer_cancel(&ctx->timer);
 		if (!back || !wg_test_idle(&ctx->wg)) {
 			ctx->bad_round = round;
@@ -816,6 +920,7 @@ static struct kunit_case gosync_waitgroup_cases[] = {
 	KUNIT_CASE(wg_go_pins_its_module),
 	KUNIT_CASE_PARAM(wg_waves, wg_zeroed_gen_params),
 	KUNIT_CASE(wg_many_waiters_released_together),
+	KUNIT_CASE(wg_release_wakes_in_batches),
 	KUNIT_CASE_PARAM(wg_done_in_atomic_context, wg_atomic_gen_params),
 	KUNIT_CASE(wg_go_thousands),
 	KUNIT_CASE(wg_wait_timeout),
