@@ -58,6 +58,17 @@
 #define GOSYNC_MAP_ENTRY_TAG	1UL
 /* Trie depth is bounded by the hash: 64 bits, 4 at a time. */
 #define GOSYNC_MAP_MAX_DEPTH	(64 / GOSYNC_MAP_FANOUT_BITS)
+/*
+ * A node at depth d indexes its children with hash bits (hash >> shift) &
+ * 15, shift = GOSYNC_MAP_ROOT_SHIFT - 4 * d: walks compute it as they go
+ * down instead of loading it from each node.
+ */
+#define GOSYNC_MAP_ROOT_SHIFT	(64 - GOSYNC_MAP_FANOUT_BITS)
+
+static unsigned int gosync_map_index(u64 hash, unsigned int shift)
+{
+	return (hash >> shift) & (GOSYNC_MAP_FANOUT - 1);
+}
 
 struct gosync_map_node {
 	/*
@@ -70,8 +81,6 @@ struct gosync_map_node {
 	raw_spinlock_t lock;
 	/* Set, under @lock, once the node is empty and being unhooked. */
 	bool dead;
-	/* Hash bits of this node's index: (hash >> shift) & 15. */
-	unsigned char shift;
 	struct gosync_map_node *parent;
 	void __rcu *children[GOSYNC_MAP_FANOUT];
 	struct rcu_head rcu;
@@ -95,16 +104,22 @@ struct gosync_map_entry {
 };
 
 struct gosync_map_root {
+	/* What every walk reads first; walks write nothing here. */
 	siphash_key_t seed;
+	struct gosync_map_node node;
 	/*
 	 * Frees the whole trie a grace period after gosync_map_clear().  It
 	 * touches nothing but this root and what hangs from it: the map may
 	 * be freed as soon as the clear returned.
 	 */
 	struct rcu_work teardown;
-	/* Keys in this trie: a clear swaps in a new root, and len is 0 at once. */
-	atomic_long_t len;
-	struct gosync_map_node node;
+	/*
+	 * Keys in this trie: a clear swaps in a new root, and len is 0 at
+	 * once.  Every insert and delete writes it: a cache line of its own,
+	 * so that writes do not take from readers the line of the seed and
+	 * the top node's first children.
+	 */
+	atomic_long_t len ____cacheline_aligned_in_smp;
 };
 
 static bool gosync_map_is_entry(const void *child)
@@ -142,12 +157,10 @@ static size_t gosync_map_entry_size(size_t len)
 }
 
 static void gosync_map_node_init(struct gosync_map_node *node,
-				 struct gosync_map_node *parent,
-				 unsigned int shift)
+				 struct gosync_map_node *parent)
 {
 	raw_spin_lock_init(&node->lock);
 	node->dead = false;
-	node->shift = shift;
 	node->parent = parent;
 	memset(node->children, 0, sizeof(node->children));
 }
@@ -171,9 +184,20 @@ static void gosync_map_entry_retire(struct gosync_map_entry *entry)
 	call_rcu(&entry->rcu, gosync_map_entry_free_rcu);
 }
 
+/*
+ * Trie nodes come from a cache of their own: exactly their size, where
+ * kmalloc() would round them up to the next size class.
+ */
+static struct kmem_cache *gosync_map_node_cache;
+
+static void gosync_map_free_node(struct gosync_map_node *node)
+{
+	kmem_cache_free(gosync_map_node_cache, node);
+}
+
 static void gosync_map_node_free_rcu(struct rcu_head *head)
 {
-	kfree(container_of(head, struct gosync_map_node, rcu));
+	gosync_map_free_node(container_of(head, struct gosync_map_node, rcu));
 }
 
 static void gosync_map_node_retire(struct gosync_map_node *node)
@@ -208,12 +232,21 @@ static u64 gosync_map_hash(const struct gosync_map_root *root, const void *key,
 GOSYNC_VISIBLE_IF_TESTING atomic_t gosync_map_alloc_budget = ATOMIC_INIT(-1);
 EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_map_alloc_budget);
 
+static bool gosync_map_out_of_budget(void)
+{
+	return unlikely(atomic_read(&gosync_map_alloc_budget) != -1) &&
+	       atomic_dec_if_positive(&gosync_map_alloc_budget) < 0;
+}
+
 static void *gosync_map_alloc(struct gosync_map *m, size_t size)
 {
-	if (unlikely(atomic_read(&gosync_map_alloc_budget) != -1) &&
-	    atomic_dec_if_positive(&gosync_map_alloc_budget) < 0)
-		return NULL;
-	return kmalloc(size, gosync_map_gfp(m));
+	return gosync_map_out_of_budget() ? NULL : kmalloc(size, gosync_map_gfp(m));
+}
+
+static struct gosync_map_node *gosync_map_alloc_node(struct gosync_map *m)
+{
+	return gosync_map_out_of_budget() ? NULL :
+	       kmem_cache_alloc(gosync_map_node_cache, gosync_map_gfp(m));
 }
 
 static void gosync_map_teardown_work(struct work_struct *work);
@@ -232,7 +265,7 @@ static int gosync_map_make_root(struct gosync_map *m)
 	get_random_bytes(&root->seed, sizeof(root->seed));
 	INIT_RCU_WORK(&root->teardown, gosync_map_teardown_work);
 	atomic_long_set(&root->len, 0);
-	gosync_map_node_init(&root->node, NULL, 64 - GOSYNC_MAP_FANOUT_BITS);
+	gosync_map_node_init(&root->node, NULL);
 	/* Full barrier: the initialised root before the pointer to it. */
 	if (cmpxchg((struct gosync_map_root __force **)&m->root, NULL, root)) {
 		kfree(root);
@@ -280,6 +313,7 @@ bool gosync_map_load(struct gosync_map *m, const void *key, size_t len,
 	struct gosync_map_entry *entry = NULL;
 	struct gosync_map_root *root;
 	struct gosync_map_node *node;
+	unsigned int shift;
 	void *child;
 	u64 hash;
 
@@ -292,12 +326,13 @@ bool gosync_map_load(struct gosync_map *m, const void *key, size_t len,
 		goto out;
 	hash = gosync_map_hash(root, key, len);
 	node = &root->node;
+	shift = GOSYNC_MAP_ROOT_SHIFT;
 	for (;;) {
-		child = rcu_dereference(node->children[(hash >> node->shift) &
-						       (GOSYNC_MAP_FANOUT - 1)]);
+		child = rcu_dereference(node->children[gosync_map_index(hash, shift)]);
 		if (!child || gosync_map_is_entry(child))
 			break;
 		node = child;
+		shift -= GOSYNC_MAP_FANOUT_BITS;
 	}
 	entry = gosync_map_chain_find(child, hash, key, len);
 	if (entry) {
@@ -325,6 +360,7 @@ struct gosync_map_update {
 	const void *key;
 	size_t len;
 	u64 hash;
+	unsigned int shift;	/* of the node whose slot the write changes */
 	struct gosync_map_root *root;
 	void *value;		/* the new value */
 	void *expected;		/* compare-and-* */
@@ -408,23 +444,23 @@ static void gosync_map_expand(struct gosync_map_update *u,
 			      struct gosync_map_entry *old)
 {
 	struct gosync_map_node *top = NULL, *parent = node, *fresh;
-	unsigned int shift = node->shift;
+	unsigned int shift = u->shift;
 	unsigned int old_index, new_index;
 
 	for (;;) {
-		shift -= GOSYNC_MAP_FANOUT_BITS;
+		/* @parent indexes with @shift, @fresh below it with the next. */
 		fresh = u->spare[--u->nr_spare];
-		gosync_map_node_init(fresh, parent, shift);
+		gosync_map_node_init(fresh, parent);
 		gosync_stat_add(GOSYNC_STAT_MAP_BYTES, sizeof(*fresh));
 		if (top)
-			RCU_INIT_POINTER(parent->children[(u->hash >> parent->shift) &
-							  (GOSYNC_MAP_FANOUT - 1)],
+			RCU_INIT_POINTER(parent->children[gosync_map_index(u->hash, shift)],
 					 fresh);
 		else
 			top = fresh;
 		parent = fresh;
-		old_index = (old->hash >> shift) & (GOSYNC_MAP_FANOUT - 1);
-		new_index = (u->hash >> shift) & (GOSYNC_MAP_FANOUT - 1);
+		shift -= GOSYNC_MAP_FANOUT_BITS;
+		old_index = gosync_map_index(old->hash, shift);
+		new_index = gosync_map_index(u->hash, shift);
 		if (old_index != new_index)
 			break;
 	}
@@ -442,8 +478,7 @@ static unsigned int gosync_map_nodes_to_part(u64 a, u64 b, unsigned int shift)
 	do {
 		shift -= GOSYNC_MAP_FANOUT_BITS;
 		nodes++;
-	} while (((a >> shift) & (GOSYNC_MAP_FANOUT - 1)) ==
-		 ((b >> shift) & (GOSYNC_MAP_FANOUT - 1)));
+	} while (gosync_map_index(a, shift) == gosync_map_index(b, shift));
 	return nodes;
 }
 
@@ -573,7 +608,7 @@ static int gosync_map_apply(struct gosync_map_update *u,
 		rcu_assign_pointer(*slot, gosync_map_tag_entry(u->new_entry));
 	} else {
 		u->nodes_needed = gosync_map_nodes_to_part(head->hash, u->hash,
-							   node->shift);
+							   u->shift);
 		if (u->nr_spare < u->nodes_needed)
 			return -EAGAIN;
 		gosync_map_expand(u, node, slot, head);
@@ -651,7 +686,7 @@ static int gosync_map_prepare(struct gosync_map *m, struct gosync_map_update *u)
 		memcpy(u->new_entry->key, u->key, u->len);
 	}
 	while (u->nr_spare < u->nodes_needed) {
-		u->spare[u->nr_spare] = gosync_map_alloc(m, sizeof(*u->spare[0]));
+		u->spare[u->nr_spare] = gosync_map_alloc_node(m);
 		if (!u->spare[u->nr_spare])
 			return -ENOMEM;
 		u->nr_spare++;
@@ -673,7 +708,7 @@ static void gosync_map_retire(struct gosync_map_update *u)
 static void gosync_map_release_spares(struct gosync_map_update *u)
 {
 	while (u->nr_spare)
-		kfree(u->spare[--u->nr_spare]);
+		gosync_map_free_node(u->spare[--u->nr_spare]);
 	if (u->new_entry) {
 		gosync_stat_add(GOSYNC_STAT_MAP_BYTES,
 				-(s64)gosync_map_entry_size(u->len));
@@ -738,13 +773,14 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 		if (u->new_entry)
 			u->new_entry->hash = u->hash;
 		node = &root->node;
+		u->shift = GOSYNC_MAP_ROOT_SHIFT;
 		for (;;) {
-			slot = &node->children[(u->hash >> node->shift) &
-					       (GOSYNC_MAP_FANOUT - 1)];
+			slot = &node->children[gosync_map_index(u->hash, u->shift)];
 			child = rcu_dereference(*slot);
 			if (!child || gosync_map_is_entry(child))
 				break;
 			node = child;
+			u->shift -= GOSYNC_MAP_FANOUT_BITS;
 		}
 		ret = gosync_map_look(u, child);
 		if (ret == -EAGAIN && u->need_entry && !u->new_entry &&
@@ -1058,7 +1094,7 @@ static long gosync_map_free_tree(struct gosync_map_node *node)
 			freed += gosync_map_free_tree(child);
 			gosync_stat_add(GOSYNC_STAT_MAP_BYTES,
 					-(s64)sizeof(struct gosync_map_node));
-			kfree(child);
+			gosync_map_free_node(child);
 			continue;
 		}
 		for (entry = gosync_map_to_entry(child); entry; entry = next) {
@@ -1208,9 +1244,16 @@ EXPORT_SYMBOL_GPL(gosync_map_destroy);
 
 int gosync_map_module_init(void)
 {
+	gosync_map_node_cache = KMEM_CACHE(gosync_map_node, 0);
+	if (!gosync_map_node_cache)
+		return -ENOMEM;
 	gosync_map_workqueue = alloc_workqueue("gosync_map",
 					       WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	return gosync_map_workqueue ? 0 : -ENOMEM;
+	if (!gosync_map_workqueue) {
+		kmem_cache_destroy(gosync_map_node_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Every map is destroyed by now, but a clear's work may still be queued. */
@@ -1220,4 +1263,6 @@ void gosync_map_module_exit(void)
 	rcu_barrier();
 	/* ...which is drained here. */
 	destroy_workqueue(gosync_map_workqueue);
+	/* Every node is back: RCU callbacks and teardowns are done. */
+	kmem_cache_destroy(gosync_map_node_cache);
 }
