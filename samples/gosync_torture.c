@@ -682,14 +682,19 @@ static bool tort_seq_consistent(const struct tort_seq_data *d)
 static void tort_seq_writer_op(struct tort_thread *t)
 {
 	struct tort_seq_data *d = &tort_seq_data;
+	/*
+	 * Drawn before the write section, which runs with interrupts off:
+	 * get_random_*() takes a local lock, a sleeping lock on PREEMPT_RT.
+	 */
+	unsigned int stall_us = tort_one_in(16) ? tort_rand(5) : 0;
 	unsigned long n;
 
 	gosync_write_seqlock(&tort_seq);
 	n = d->a + 1;
 	WRITE_ONCE(d->a, n);
 	WRITE_ONCE(d->b, ~n);
-	if (tort_one_in(16))
-		udelay(tort_rand(5));
+	if (stall_us)
+		udelay(stall_us);
 	WRITE_ONCE(d->c, n * TORT_SEQ_MUL);
 	WRITE_ONCE(d->d, n ^ (n * TORT_SEQ_MUL));
 	gosync_write_sequnlock(&tort_seq);
