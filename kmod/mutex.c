@@ -114,14 +114,17 @@ static struct gosync_lock_class *gosync_mutex_class(struct gosync_mutex *m)
  * Every successful lock: who holds it, from where, and the counts.  The
  * owner is published first: until it is, arriving tasks cannot tell
  * whether the holder runs (see gosync_mutex_can_spin()).  holder_ip is
- * only read by the profile, so it is only kept while counting is on.
+ * written on every lock, counting on or off: a waiter that starts to sleep
+ * just after stats is switched on must blame the task that holds the mutex
+ * now, not whoever held it last while counting was on.  It sits next to
+ * owner, in the same cache line, so the store costs nothing measurable.
  */
 static __always_inline void gosync_mutex_acquired(struct gosync_mutex *m,
 						  unsigned long ip)
 {
 	WRITE_ONCE(m->owner, current);
+	WRITE_ONCE(m->holder_ip, ip);
 	if (static_branch_likely(&gosync_stats_enabled)) {
-		WRITE_ONCE(m->holder_ip, ip);
 		gosync_stat_inc(GOSYNC_STAT_MUTEX_ACQUIRED);
 		gosync_mutex_profile(m, gosync_lock_class_acquired);
 	}

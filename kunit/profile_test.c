@@ -8,7 +8,9 @@
  * and unloaded the demo client with iterations=200.
  */
 
+#include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/kthread.h>
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
 
@@ -240,6 +242,80 @@ static void profile_unresolved_holder_is_unknown(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, row.top_holder, "(unknown)");
 }
 
+struct blame_ctx {
+	struct gosync_mutex m;
+	struct completion done;
+};
+
+/*
+ * Two lock sites with names of their own, for the row's top holder.  Their
+ * bodies differ, so the compiler cannot fold them into one function, and
+ * the barrier keeps B's lock call from becoming a tail call, which would
+ * make B's caller the recorded site.
+ */
+static noinline void profile_holder_a(struct gosync_mutex *m)
+{
+	gosync_mutex_lock(m);
+	gosync_mutex_unlock(m);
+}
+
+static noinline void profile_holder_b(struct gosync_mutex *m)
+{
+	gosync_mutex_lock(m);
+	barrier();
+}
+
+static int profile_blame_waiter(void *data)
+{
+	struct blame_ctx *ctx = data;
+
+	gosync_mutex_lock(&ctx->m);
+	gosync_mutex_unlock(&ctx->m);
+	kthread_complete_and_exit(&ctx->done, 0);
+}
+
+/*
+ * A wait is blamed on the site of the task that holds the mutex when the
+ * waiter starts to sleep, even when that task locked it while counting was
+ * off: site A locks and unlocks with stats on, site B locks with stats off
+ * and holds, stats goes back on, and a waiter sleeps until B unlocks.  The
+ * row must name B; a holder site kept only while counting is on names A.
+ * Deterministic: the waiter cannot get the mutex before B lets it go.
+ */
+static void profile_wait_blames_current_holder(struct kunit *test)
+{
+	struct blame_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct task_struct *waiter;
+	struct gosync_lock_row row;
+	bool queued;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	gosync_mutex_init(&ctx->m);
+	init_completion(&ctx->done);
+	profile_holder_a(&ctx->m);
+
+	gosync_stats_set_enabled(false);
+	profile_holder_b(&ctx->m);
+	gosync_stats_set_enabled(true);
+	waiter = kthread_run(profile_blame_waiter, ctx, "gosync-blame");
+	if (IS_ERR(waiter)) {
+		gosync_mutex_unlock(&ctx->m);
+		KUNIT_FAIL(test, "kthread_run: %pe", waiter);
+		return;
+	}
+	queued = gosync_test_wait_until(gosync_mutex_waiters(atomic_read(&ctx->m.state)) == 1,
+					5000);
+	gosync_mutex_unlock(&ctx->m);
+	wait_for_completion(&ctx->done);
+	KUNIT_ASSERT_TRUE(test, queued);
+
+	KUNIT_ASSERT_EQ(test, profile_find(ctx->m.class_name, &row), 1);
+	KUNIT_EXPECT_EQ(test, row.contended, 1);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(row.top_holder, "profile_holder_b"),
+				  "top holder %s", row.top_holder);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->m.state), 0);
+}
+
 static DEFINE_RAW_SPINLOCK(profile_test_raw_lock);
 
 /*
@@ -279,6 +355,7 @@ static struct kunit_case gosync_profile_cases[] = {
 	KUNIT_CASE(profile_row_names_are_copies),
 	KUNIT_CASE(profile_unresolved_holder_is_unknown),
 	KUNIT_CASE(profile_row_made_where_it_may_allocate),
+	KUNIT_CASE(profile_wait_blames_current_holder),
 	{}
 };
 
