@@ -159,7 +159,10 @@ EXPORT_SYMBOL_GPL(gosync_mutex_is_starving);
  * Whether to spin rather than sleep: the mutex is locked in normal mode and
  * its owner is running.  A locked mutex with no owner is one whose holder
  * has just taken it and not yet published itself, or is just releasing it:
- * worth a bounded spin too, as the kernel's mutex does.
+ * worth a bounded spin too.  The kernel's mutex has no such state (its
+ * owner is its lock word); rwsem writers spin on an unpublished owner the
+ * same way.  On PREEMPT_RT a spinner that preempted such a holder on its
+ * own CPU cannot tell, and spins its full bound before it sleeps.
  */
 static bool gosync_mutex_can_spin(struct gosync_mutex *m, int state,
 				  unsigned int round)

@@ -52,8 +52,12 @@ struct gosync_lock_class;
  * @sema: wakeups released while no waiter was queued yet; guarded by the
  *        gosync parking-table bucket of this mutex
  * @owner: the task holding the mutex, for optimistic spinning only; NULL
- *         when unlocked or while ownership is being handed off
- * @holder_ip: where the holder locked it: waiters blame their wait on it
+ *         when unlocked, while ownership is being handed off, and also
+ *         while locked: from the taking cmpxchg until the new holder
+ *         publishes itself, and from the unlocker clearing it to the release
+ * @holder_ip: where the current holder locked it, written on every lock
+ *             (also while stats is off): waiters blame their wait on it;
+ *             after unlock, where the last holder locked it
  * @class_name: GOSYNC_LOCK_SITE() of the definition or init call; NULL for
  *              a mutex that got neither (the "(anonymous)" class)
  * @class: the debugfs "locks" row, found on first use and kept
