@@ -90,12 +90,16 @@ static struct gosync_lock_class *gosync_lock_class_find(const char *name,
  * takes a spinlock_t, both of which sleep on PREEMPT_RT: there a row is
  * made only in a preemptible context, and elsewhere (a raw spinlock held,
  * preemption or interrupts disabled, a hard interrupt) a class that has no
- * row yet gets none from this call.
+ * row yet gets none from this call.  Kernels with
+ * CONFIG_PROVE_RAW_LOCK_NESTING follow the RT rule too: there lockdep checks
+ * RT's wait contexts, and a spinlock_t taken under a raw spinlock is
+ * reported even though it does not sleep there.
  *
  * Context: any context.
  * Return: the row; the anonymous row when @name is NULL or no row could be
- * made; NULL only on PREEMPT_RT outside a preemptible context when the row
- * does not exist yet (try again from a context that may allocate).
+ * made; NULL only on PREEMPT_RT (or CONFIG_PROVE_RAW_LOCK_NESTING) outside
+ * a preemptible context when the row does not exist yet (try again from a
+ * context that may allocate).
  */
 struct gosync_lock_class *gosync_lock_class_get(const char *name)
 {
@@ -113,7 +117,8 @@ struct gosync_lock_class *gosync_lock_class_get(const char *name)
 	rcu_read_unlock();
 	if (class)
 		return class;
-	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
+	if ((IS_ENABLED(CONFIG_PREEMPT_RT) ||
+	     IS_ENABLED(CONFIG_PROVE_RAW_LOCK_NESTING)) && !preemptible())
 		return NULL;
 
 	len = strlen(name) + 1;
