@@ -1118,10 +1118,18 @@ static void gosync_map_free_root(struct gosync_map_root *root)
 
 /*
  * Teardowns run on a workqueue of their own: gosync_map_destroy() waits
- * for its map's teardowns and nothing else, so it cannot wait on (or
- * deadlock with) unrelated work.  WQ_MEM_RECLAIM: a teardown frees memory.
+ * for map teardowns and nothing else, so it cannot wait on (or deadlock
+ * with) unrelated work.  WQ_MEM_RECLAIM: a teardown frees memory.
  */
 static struct workqueue_struct *gosync_map_workqueue;
+
+/*
+ * Teardowns of every map that were queued and have not finished.  Global,
+ * not per map: a teardown never touches its map, which may be gone.  A
+ * free_value may clear another map (a map of maps), so a teardown can
+ * queue new ones; destroy drains until this count is 0.
+ */
+static atomic_long_t gosync_map_teardowns = ATOMIC_LONG_INIT(0);
 
 static void gosync_map_teardown_work(struct work_struct *work)
 {
@@ -1132,6 +1140,12 @@ static void gosync_map_teardown_work(struct work_struct *work)
 	/* The map this root belonged to may be gone already. */
 	gosync_delay_point(GOSYNC_DELAY_MAP_TEARDOWN_BEFORE_FREE);
 	gosync_map_free_root(root);
+	/*
+	 * Last: every free_value call of this teardown, and the inner
+	 * clears they made (counted before this), come before the count
+	 * drops, for destroy's acquire read.
+	 */
+	atomic_long_dec_return_release(&gosync_map_teardowns);
 }
 
 /**
@@ -1154,8 +1168,11 @@ void gosync_map_clear(struct gosync_map *m)
 	if (GOSYNC_MISUSE(!m, GOSYNC_STAT_MAP_MISUSE, "map: clear of NULL map\n"))
 		return;
 	root = xchg((struct gosync_map_root __force **)&m->root, NULL);
-	if (root)
+	if (root) {
+		/* Counted before it can run: destroy must not miss it. */
+		atomic_long_inc(&gosync_map_teardowns);
 		queue_rcu_work(gosync_map_workqueue, &root->teardown);
+	}
 }
 EXPORT_SYMBOL_GPL(gosync_map_clear);
 
@@ -1207,15 +1224,25 @@ EXPORT_SYMBOL_GPL(gosync_map_init);
  * gosync_map_destroy() - free every entry and node of a map
  * @m: the map; no other task may use it during or after the call
  *
- * Every value still in the map, and every value that left it earlier
- * (from this map or any other map cleared before this call), has been
- * passed to free_value when this returns.  The map is left as a zero
- * value: empty, default parameters, ready for gosync_map_init() again.
+ * Every value still in the map, and every value that left it earlier,
+ * has been passed to free_value when this returns.  So have the values
+ * of every map cleared before this call or during it, whoever cleared
+ * it: a free_value that clears and frees an inner map (a map of maps, to
+ * any depth) has had the inner values freed too.  The map is left as a
+ * zero value: empty, default parameters, ready for gosync_map_init()
+ * again.
+ *
  * It waits for RCU callbacks (rcu_barrier()) and for the map teardown
- * workqueue, which runs nothing but the teardowns of cleared tries (they
- * only free memory and call free_value, which never sleeps), never for
- * other work queued by gosync or its users: it may be called from a
- * workqueue worker or with locks held that other work needs.
+ * workqueue, in rounds, until no teardown of any map is pending.  For a
+ * caller that is the only one clearing maps, the rounds are bounded by
+ * the depth of nesting; clears by other tasks during the call, and their
+ * teardowns, can prolong it.  The workqueue runs nothing but teardowns
+ * of cleared tries (they only free memory and call free_value, which
+ * never sleeps), never other work queued by gosync or its users: this
+ * may be called from a workqueue worker or with locks held that other
+ * work needs.  A free_value that deletes from another map (rather than
+ * clearing it) retires that entry through RCU, which is not waited for
+ * again after the last round.
  *
  * Context: process context; sleeps (waits for RCU callbacks).
  */
@@ -1231,13 +1258,20 @@ void gosync_map_destroy(struct gosync_map *m)
 		synchronize_rcu();
 		gosync_map_free_root(root);
 	}
-	/*
-	 * Entries retired earlier (their free_value calls), and the grace
-	 * periods of earlier clears, whose teardowns are queued by then...
-	 */
-	rcu_barrier();
-	/* ...and those teardowns: the map workqueue runs nothing else. */
-	flush_workqueue(gosync_map_workqueue);
+	do {
+		/*
+		 * Entries retired earlier (their free_value calls), and the
+		 * grace periods of clears, whose teardowns are queued by
+		 * then...
+		 */
+		rcu_barrier();
+		/* ...and those teardowns: the map workqueue runs nothing else. */
+		flush_workqueue(gosync_map_workqueue);
+		/*
+		 * A teardown's free_value may have cleared an inner map after
+		 * the barrier: its teardown is counted and still pending.
+		 */
+	} while (atomic_long_read_acquire(&gosync_map_teardowns));
 	gosync_map_init(m, NULL);
 }
 EXPORT_SYMBOL_GPL(gosync_map_destroy);

@@ -868,10 +868,11 @@ static void map_irq_writers_on_atomic_map(struct kunit *test)
 }
 
 /*
- * gosync_map_destroy() waits for map teardowns only.  A worker of
- * gosync_wg_go() blocks until the destroy has returned; the old destroy
- * flushed the workqueue that worker runs on, and waited for it forever
- * (here: past the 5 s bound, after which the worker is let go).
+ * gosync_map_destroy() waits for map teardowns (of this map, and of any
+ * other map cleared before or during the call) and for no other work.  A
+ * worker of gosync_wg_go() blocks until the destroy has returned; the old
+ * destroy flushed the workqueue that worker runs on, and waited for it
+ * forever (here: past the 5 s bound, after which the worker is let go).
  */
 struct destroy_ctx {
 	struct gosync_map *map;
@@ -905,7 +906,7 @@ static int destroy_thread(void *data, unsigned int index)
 	return 0;
 }
 
-static void map_destroy_waits_only_for_its_own_teardown(struct kunit *test)
+static void map_destroy_waits_for_map_teardowns_only(struct kunit *test)
 {
 	const struct gosync_map_params params = { .free_value = counting_free };
 	struct destroy_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
@@ -932,7 +933,7 @@ static void map_destroy_waits_only_for_its_own_teardown(struct kunit *test)
 						      NULL), 0);
 	gosync_wg_wait(&ctx->wg);
 	KUNIT_EXPECT_TRUE(test, ctx->destroyed_in_time);
-	/* Its own teardown was waited for: every value freed, once. */
+	/* The map's own teardown was waited for: every value freed, once. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&counted_frees), 150);
 }
 
@@ -996,6 +997,67 @@ static void map_cleared_map_may_be_freed_at_once(struct kunit *test)
 	KUNIT_EXPECT_GE(test,
 			gosync_delay_point_hits(GOSYNC_DELAY_MAP_TEARDOWN_BEFORE_FREE) - hits,
 			CLEARED_MAPS + 1);
+}
+
+/*
+ * A free_value may clear and free a map: a map of maps.  The teardowns
+ * that destroy's own work starts are waited for too.  The old destroy
+ * ran one rcu_barrier() and one flush: an inner clear made by a teardown
+ * during the flush was queued after the barrier, and destroy returned
+ * with every inner value still to free (0 of 64 counted here).
+ */
+#define NESTED_MAPS	4
+#define NESTED_KEYS	16
+
+static void nested_map_free(void *value)
+{
+	struct gosync_map *inner = value;
+
+	gosync_map_clear(inner);
+	kfree(inner);
+}
+
+static void nested_map_store(struct kunit *test, struct gosync_map *m, u32 key,
+			     struct gosync_map *inner)
+{
+	KUNIT_ASSERT_EQ(test, gosync_map_store(m, &key, sizeof(key), inner), 0);
+}
+
+static void map_destroy_waits_for_nested_clears(struct kunit *test)
+{
+	const struct gosync_map_params params = { .free_value = nested_map_free };
+	struct gosync_map outer = {}, *middle;
+	unsigned int i, j;
+
+	/* Two levels: clear the outer map, then destroy it. */
+	KUNIT_ASSERT_EQ(test, gosync_map_init(&outer, &params), 0);
+	atomic_set(&counted_frees, 0);
+	for (i = 0; i < NESTED_MAPS; i++)
+		nested_map_store(test, &outer, i,
+				 map_test_filled(test, NESTED_KEYS));
+	gosync_map_clear(&outer);
+	gosync_map_destroy(&outer);
+	KUNIT_EXPECT_EQ(test, atomic_read(&counted_frees),
+			NESTED_MAPS * NESTED_KEYS);
+
+	/* Three levels, destroyed without a clear. */
+	KUNIT_ASSERT_EQ(test, gosync_map_init(&outer, &params), 0);
+	atomic_set(&counted_frees, 0);
+	for (i = 0; i < NESTED_MAPS; i++) {
+		middle = kzalloc(sizeof(*middle), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, middle);
+		KUNIT_ASSERT_EQ(test, gosync_map_init(middle, &params), 0);
+		for (j = 0; j < NESTED_MAPS; j++)
+			nested_map_store(test, middle, j,
+					 map_test_filled(test, NESTED_KEYS));
+		nested_map_store(test, &outer, i, middle);
+	}
+	gosync_map_destroy(&outer);
+	KUNIT_EXPECT_EQ(test, atomic_read(&counted_frees),
+			NESTED_MAPS * NESTED_MAPS * NESTED_KEYS);
+	/* (Without that wait, let late teardowns finish before the next case.) */
+	for (i = 0; i < 3; i++)
+		gosync_map_destroy(&outer);
 }
 
 /*
@@ -1269,8 +1331,9 @@ static struct kunit_case gosync_map_cases[] = {
 	KUNIT_CASE(map_failslab_changes_nothing),
 	KUNIT_CASE(map_same_value_is_never_freed),
 	KUNIT_CASE(map_delete_in_atomic_context),
-	KUNIT_CASE(map_destroy_waits_only_for_its_own_teardown),
+	KUNIT_CASE(map_destroy_waits_for_map_teardowns_only),
 	KUNIT_CASE(map_cleared_map_may_be_freed_at_once),
+	KUNIT_CASE(map_destroy_waits_for_nested_clears),
 	KUNIT_CASE(map_lookups_come_before_allocations),
 	KUNIT_CASE(map_bad_input),
 	{}
