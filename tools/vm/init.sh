@@ -57,8 +57,15 @@ if [ -f /sys/kernel/debug/kcsan ]; then
 	# schedule_hrtimeout_range_clock() polls it with a plain load.
 	# process_one_work(): two workers of one pool access a shared field
 	# plainly (seen under gosync_wg_go() load; both stacks are
-	# worker_thread/process_one_work only).
-	for fn in hrtimer_wakeup schedule_hrtimeout_range_clock process_one_work; do
+	# worker_thread/process_one_work only).  hrtimer_active(): the
+	# scheduler tick reads a timer base's running timer plainly (a
+	# sequence-count retry makes it safe) while __hrtimer_run_queues()
+	# sets it; both accesses in timer interrupts, no gosync frame.
+	# kthread_is_per_cpu(): load balancing reads an exiting kthread's
+	# flags plainly while exit_signals() sets PF_EXITING (seen when
+	# torture threads exit; both stacks are the scheduler and do_exit).
+	for fn in hrtimer_wakeup schedule_hrtimeout_range_clock process_one_work \
+		hrtimer_active kthread_is_per_cpu; do
 		if echo "!$fn" > /sys/kernel/debug/kcsan; then
 			echo "gosync-vm: kcsan-ignore $fn"
 		else
