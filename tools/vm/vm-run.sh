@@ -181,7 +181,12 @@ if [ -n "${VM_DRY_RUN:-}" ]; then
 fi
 console_log=$GOSYNC_CACHE/logs/$mode-$(date +%Y%m%d-%H%M%S).log
 ln -sfn "$(basename "$console_log")" "$GOSYNC_CACHE/logs/$mode-latest.log"
-log "booting the $FLAVOR test kernel: $VM_CPUS vCPUs, mode $mode, console log $console_log"
+if [ -n "${VM_KERNEL:-}" ]; then
+	what="kernel $(basename "$VM_KERNEL")"
+else
+	what="$FLAVOR test kernel"
+fi
+log "booting the $what: $VM_CPUS vCPUs, mode $mode, console log $console_log"
 status=0
 timeout --foreground -k 10 "$VM_TIMEOUT" \
 	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$VM_CPUS" \
