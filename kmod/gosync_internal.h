@@ -174,6 +174,7 @@ struct gosync_lock_row {
 void gosync_lock_profile_walk(bool (*fn)(const struct gosync_lock_row *row,
 					 void *arg),
 			      void *arg);
+u64 gosync_lock_profile_acquired(void);
 void gosync_wait_hist_add(enum gosync_wait_kind kind, u64 wait_ns);
 u64 gosync_wait_hist_total(enum gosync_wait_kind kind);
 void gosync_mutex_lock_at(struct gosync_mutex *m, unsigned long ip)

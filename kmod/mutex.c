@@ -78,26 +78,39 @@ void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
 EXPORT_SYMBOL_GPL(__gosync_mutex_init);
 
 /*
+ * Find (or make) the profile row of @m and cache it in @m; NULL where
+ * PREEMPT_RT cannot make a row (see gosync_lock_class_get()).  Out of line:
+ * it runs once per mutex, and keeping it out keeps the lock fast path short.
+ */
+static noinline struct gosync_lock_class *
+gosync_mutex_class_find(struct gosync_mutex *m)
+{
+	struct gosync_lock_class *class = gosync_lock_class_get(m->class_name);
+
+	if (class)
+		WRITE_ONCE(m->class, class);
+	return class;
+}
+
+/*
  * The profile row of @m, or NULL while counting is off: the row is not even
  * looked up (or made) while the "stats" parameter is N.  Found (or made)
- * once, then cached in @m.  Every lock call finds it before it returns, so
- * it is normally cached already on the paths that cannot allocate (unlock,
- * trylock under a raw spinlock); there, on PREEMPT_RT, a row that does not
- * exist yet is not made and NULL is returned (see gosync_lock_class_get()):
- * such a call is not counted in the profile.
+ * once, then cached in @m: one load after that.  Every lock call finds it
+ * before it returns, so it is normally cached already on the paths that
+ * cannot allocate (unlock, trylock under a raw spinlock); there, on
+ * PREEMPT_RT, a row that does not exist yet is not made and NULL is
+ * returned: such a call is not counted in the profile.
  */
-static struct gosync_lock_class *gosync_mutex_class(struct gosync_mutex *m)
+static __always_inline struct gosync_lock_class *
+gosync_mutex_class(struct gosync_mutex *m)
 {
 	struct gosync_lock_class *class;
 
 	if (!static_branch_likely(&gosync_stats_enabled))
 		return NULL;
 	class = READ_ONCE(m->class);
-	if (unlikely(!class)) {
-		class = gosync_lock_class_get(m->class_name);
-		if (class)
-			WRITE_ONCE(m->class, class);
-	}
+	if (unlikely(!class))
+		class = gosync_mutex_class_find(m);
 	return class;
 }
 
@@ -111,6 +124,23 @@ static struct gosync_lock_class *gosync_mutex_class(struct gosync_mutex *m)
 	} while (0)
 
 /*
+ * An acquisition of a mutex whose row is not cached yet: the first lock
+ * of the mutex (the row is made or found then), or a lock on PREEMPT_RT
+ * where no row can be made.  The latter is counted in "mutex.acquired"
+ * only, through the per-CPU stat, which reads as its own count plus the
+ * rows' (see gosync_stat_read()).
+ */
+static noinline void gosync_mutex_count_first(struct gosync_mutex *m)
+{
+	struct gosync_lock_class *class = gosync_mutex_class_find(m);
+
+	if (class)
+		gosync_lock_class_acquired(class);
+	else
+		gosync_stat_inc(GOSYNC_STAT_MUTEX_ACQUIRED);
+}
+
+/*
  * Every successful lock: who holds it, from where, and the counts.  The
  * owner is published first: until it is, arriving tasks cannot tell
  * whether the holder runs (see gosync_mutex_can_spin()).  holder_ip is
@@ -118,15 +148,26 @@ static struct gosync_lock_class *gosync_mutex_class(struct gosync_mutex *m)
  * just after stats is switched on must blame the task that holds the mutex
  * now, not whoever held it last while counting was on.  It sits next to
  * owner, in the same cache line, so the store costs nothing measurable.
+ *
+ * An acquisition is counted once, in its class row's per-CPU count: after
+ * the first lock of a mutex that is a load of the cached row (the line of
+ * @m->state, which the cmpxchg just brought in), a load of the row's
+ * per-CPU pointer and one per-CPU increment.  "mutex.acquired" is the sum
+ * of the rows, computed when read.
  */
 static __always_inline void gosync_mutex_acquired(struct gosync_mutex *m,
 						  unsigned long ip)
 {
+	struct gosync_lock_class *class;
+
 	WRITE_ONCE(m->owner, current);
 	WRITE_ONCE(m->holder_ip, ip);
 	if (static_branch_likely(&gosync_stats_enabled)) {
-		gosync_stat_inc(GOSYNC_STAT_MUTEX_ACQUIRED);
-		gosync_mutex_profile(m, gosync_lock_class_acquired);
+		class = READ_ONCE(m->class);
+		if (likely(class))
+			gosync_lock_class_acquired(class);
+		else
+			gosync_mutex_count_first(m);
 	}
 }
 

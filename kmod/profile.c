@@ -338,6 +338,36 @@ void gosync_lock_profile_walk(bool (*fn)(const struct gosync_lock_row *row,
 }
 EXPORT_SYMBOL_GPL(gosync_lock_profile_walk);
 
+static bool gosync_lock_class_add_acquired(struct gosync_lock_class *class,
+					   void *arg)
+{
+	const struct gosync_lock_counts *counts;
+	u64 *sum = arg;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		counts = per_cpu_ptr(class->counts, cpu);
+		*sum += READ_ONCE(counts->acquired);
+	}
+	return true;
+}
+
+/**
+ * gosync_lock_profile_acquired() - acquisitions counted in the rows
+ *
+ * The mutex lock paths count an acquisition in its class row only; the
+ * "mutex.acquired" counter adds this sum to its own count when it is read.
+ *
+ * Return: the sum of every row's acquired count over all CPUs.
+ */
+u64 gosync_lock_profile_acquired(void)
+{
+	u64 sum = 0;
+
+	gosync_lock_class_for_each(gosync_lock_class_add_acquired, &sum);
+	return sum;
+}
+
 /**
  * gosync_wait_hist_total() - how many waits of @kind the histogram holds
  * @kind: the primitive

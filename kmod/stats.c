@@ -20,12 +20,15 @@
 DEFINE_PER_CPU(struct gosync_stat_cpu, gosync_stat_cpu);
 DEFINE_STATIC_KEY_TRUE(gosync_stats_enabled);
 
-enum gosync_stat_kind { SUM, MAX, GAUGE };
+enum gosync_stat_kind { SUM, ROWS, MAX, GAUGE };
 
 /*
- * SUM counters are per-CPU and summed on read; MAX counters keep the
- * largest value seen; GAUGE counters describe the present (entries, bytes)
- * and "reset" leaves them alone because zeroing them would make them lie.
+ * SUM counters are per-CPU and summed on read; ROWS counters are too, and
+ * add the lock profile's rows, where the hot path counts instead (for
+ * "mutex.acquired", each row's acquired count: see gosync_mutex_acquired());
+ * MAX counters keep the largest value seen; GAUGE counters describe the
+ * present (entries, bytes) and "reset" leaves them alone because zeroing
+ * them would make them lie.
  */
 struct gosync_stat_info {
 	const char *name;
@@ -33,7 +36,7 @@ struct gosync_stat_info {
 };
 
 static const struct gosync_stat_info gosync_stat_info[GOSYNC_NR_STATS] = {
-	[GOSYNC_STAT_MUTEX_ACQUIRED] = { "mutex.acquired", SUM },
+	[GOSYNC_STAT_MUTEX_ACQUIRED] = { "mutex.acquired", ROWS },
 	[GOSYNC_STAT_MUTEX_CONTENDED] = { "mutex.contended", SUM },
 	[GOSYNC_STAT_MUTEX_SLEPT] = { "mutex.slept", SUM },
 	[GOSYNC_STAT_MUTEX_SPIN_ACQUIRED] = { "mutex.spin_acquired", SUM },
@@ -100,8 +103,9 @@ EXPORT_SYMBOL_GPL(gosync_stat_max);
  * gosync_stat_read() - current value of one counter
  * @id: the counter
  *
- * Return: the sum over all CPUs (SUM and GAUGE counters) or the largest
- * value recorded since the last reset (MAX counters).
+ * Return: the sum over all CPUs (SUM and GAUGE counters), that plus the
+ * lock profile's rows (ROWS counters), or the largest value recorded since
+ * the last reset (MAX counters).
  */
 u64 gosync_stat_read(enum gosync_stat id)
 {
@@ -110,6 +114,8 @@ u64 gosync_stat_read(enum gosync_stat id)
 
 	if (gosync_stat_info[id].kind == MAX)
 		return atomic64_read(&gosync_stat_maxima[id]);
+	if (gosync_stat_info[id].kind == ROWS)
+		sum = gosync_lock_profile_acquired();
 	for_each_possible_cpu(cpu)
 		sum += per_cpu(gosync_stat_cpu, cpu).count[id];
 	return sum;

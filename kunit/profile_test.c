@@ -125,6 +125,7 @@ static void profile_counts_match_workload(struct kunit *test)
 	struct profile_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	struct wait_end_probe probe = {};
 	unsigned int nr = gosync_test_nr_threads();
+	u64 acquired = gosync_stat_read(GOSYNC_STAT_MUTEX_ACQUIRED);
 	u64 contended = gosync_stat_read(GOSYNC_STAT_MUTEX_CONTENDED);
 	u64 waited = gosync_stat_read(GOSYNC_STAT_MUTEX_WAIT_NS_TOTAL);
 	u64 starved = gosync_stat_read(GOSYNC_STAT_MUTEX_STARVATION_ENTERED);
@@ -145,6 +146,8 @@ static void profile_counts_match_workload(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, profile_find(ctx->m.class_name, &row), 1);
 	KUNIT_EXPECT_EQ(test, row.acquired, (u64)nr * ctx->iterations);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_ACQUIRED, acquired),
+			row.acquired);
 	KUNIT_EXPECT_EQ(test, row.contended,
 			gosync_test_stat_delta(MUTEX_CONTENDED, contended));
 	KUNIT_EXPECT_EQ(test, row.wait_total_ns,
@@ -335,6 +338,7 @@ static void profile_row_made_where_it_may_allocate(struct kunit *test)
 	unsigned int made_early = IS_ENABLED(CONFIG_PREEMPT_RT) ||
 				  IS_ENABLED(CONFIG_PROVE_RAW_LOCK_NESTING) ? 0 : 1;
 	struct gosync_lock_row row;
+	u64 acquired;
 	bool locked;
 
 	KUNIT_ASSERT_NOT_NULL(test, m);
@@ -343,6 +347,7 @@ static void profile_row_made_where_it_may_allocate(struct kunit *test)
 	snprintf(name, 64, "gosync_kunit:row_made_%llu@profile_test.c:1",
 		 ktime_get_ns());
 	m->class_name = name;
+	acquired = gosync_stat_read(GOSYNC_STAT_MUTEX_ACQUIRED);
 	raw_spin_lock(&profile_test_raw_lock);
 	locked = gosync_mutex_trylock(m);
 	if (locked)
@@ -356,6 +361,8 @@ static void profile_row_made_where_it_may_allocate(struct kunit *test)
 	gosync_mutex_unlock(m);
 	KUNIT_ASSERT_EQ(test, profile_find(m->class_name, &row), 1);
 	KUNIT_EXPECT_EQ(test, row.acquired, made_early + 1);
+	/* Counted in "mutex.acquired" both times, with a row or without. */
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_ACQUIRED, acquired), 2);
 }
 
 static struct kunit_case gosync_profile_cases[] = {
