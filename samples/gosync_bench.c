@@ -258,7 +258,7 @@ static unsigned long bench_ops(unsigned long base, unsigned int threads)
 	return max(1UL, base / threads);
 }
 
-#define BENCH_MAX_IMPL	3
+#define BENCH_MAX_IMPL	5
 
 /*
  * bench_rounds() - the interleaved measurement of one shape: a warm-up
@@ -777,6 +777,44 @@ static void bench_seq_write_kernel_irq(struct bench_worker *w)
 	}
 }
 
+/*
+ * The kernel's own seqlock with sleeping writers, the peer of gosync's
+ * writer (a mutex, then the count): seqcount_mutex_t, alone, and with
+ * interrupts off around the count, which its hard-interrupt readers need
+ * and gosync's writer always does.
+ */
+static DEFINE_MUTEX(bench_seqcount_mutex);
+static seqcount_mutex_t bench_seqcount =
+	SEQCNT_MUTEX_ZERO(bench_seqcount, &bench_seqcount_mutex);
+
+static void bench_seq_write_seqcount_mutex(struct bench_worker *w)
+{
+	unsigned long n = w->ops;
+
+	while (n--) {
+		mutex_lock(&bench_seqcount_mutex);
+		write_seqcount_begin(&bench_seqcount);
+		WRITE_ONCE(bench_seq_data, bench_seq_data + 1);
+		write_seqcount_end(&bench_seqcount);
+		mutex_unlock(&bench_seqcount_mutex);
+	}
+}
+
+static void bench_seq_write_seqcount_mutex_irq(struct bench_worker *w)
+{
+	unsigned long n = w->ops, flags;
+
+	while (n--) {
+		mutex_lock(&bench_seqcount_mutex);
+		local_irq_save(flags);
+		write_seqcount_begin(&bench_seqcount);
+		WRITE_ONCE(bench_seq_data, bench_seq_data + 1);
+		write_seqcount_end(&bench_seqcount);
+		local_irq_restore(flags);
+		mutex_unlock(&bench_seqcount_mutex);
+	}
+}
+
 static void bench_seq(void)
 {
 	static const struct bench_impl read[] = {
@@ -787,6 +825,8 @@ static void bench_seq(void)
 		{ "gosync_seqlock", bench_seq_write_gosync },
 		{ "seqlock_t", bench_seq_write_kernel },
 		{ "seqlock_t_irqsave", bench_seq_write_kernel_irq },
+		{ "seqcount_mutex", bench_seq_write_seqcount_mutex },
+		{ "seqcount_mutex_irqsave", bench_seq_write_seqcount_mutex_irq },
 	};
 	unsigned int i, t;
 
@@ -1158,17 +1198,10 @@ static void bench_map_range_all(struct bench_maps *m, const char *param)
 			     m->size);
 }
 
-/*
- * Bytes of memory in use, slab and vmalloc alike, as the page allocator
- * sees it.  Objects freed earlier by call_rcu() or kfree_rcu() (the
- * deletes of a smaller size, by every implementation) are freed first:
- * kfree_rcu() batches outlive rcu_barrier(), and freed during the next
- * fill they would be taken off that map's figure.
- */
+/* Bytes of memory in use, slab and vmalloc alike, as the page allocator sees it. */
 static long bench_used_bytes(void)
 {
 	rcu_barrier();
-	kvfree_rcu_barrier();
 	return -(long)global_zone_page_state(NR_FREE_PAGES) * PAGE_SIZE;
 }
 
