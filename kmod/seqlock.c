@@ -47,7 +47,6 @@ void __gosync_seqlock_init(struct gosync_seqlock *s, const char *name,
 			   struct lock_class_key *seq_key)
 {
 	s->sequence = 0;
-	s->owner = NULL;
 	__gosync_mutex_init(&s->writer, name, key);
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	lockdep_init_map(&s->dep_map, name, seq_key, 0);
@@ -91,35 +90,6 @@ void __gosync_read_seqretried(const struct gosync_seqlock *s)
 EXPORT_SYMBOL_GPL(__gosync_read_seqretried);
 
 /**
- * gosync_write_seqlock() - enter the write section
- * @s: the seqlock
- *
- * Context: process context with interrupts enabled; may sleep waiting for
- * another writer, then runs with interrupts disabled until
- * gosync_write_sequnlock(), which enables them again.
- */
-void gosync_write_seqlock(struct gosync_seqlock *s) __acquires(s)
-{
-	gosync_mutex_lock_at(&s->writer, _RET_IP_);
-	/*
-	 * Interrupts are on here: the caller may sleep (the mutex above
-	 * says so to might_sleep()).  So there is no state to save, and
-	 * the section costs a cli/sti pair, not a pushf/popf.
-	 */
-	lockdep_assert_irqs_enabled();
-	local_irq_disable();
-	/* Read by any task that calls write_sequnlock(), to refuse it. */
-	WRITE_ONCE(s->owner, current);
-	gosync_lockdep(s, seqcount_acquire, 0, 0, _RET_IP_);
-	kcsan_nestable_atomic_begin();
-	WRITE_ONCE(s->sequence, s->sequence + 1);
-	/* Odd count before any data: pairs with the reader's retry smp_rmb(). */
-	smp_wmb();
-	gosync_stat_inc(GOSYNC_STAT_SEQ_WRITE);
-}
-EXPORT_SYMBOL_GPL(gosync_write_seqlock);
-
-/**
  * gosync_write_sequnlock() - leave the write section
  * @s: the seqlock, in a write section of the calling task
  *
@@ -131,10 +101,14 @@ EXPORT_SYMBOL_GPL(gosync_write_seqlock);
 void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s)
 {
 	/*
-	 * Only the owner wrote current there, with interrupts off (nothing
-	 * can run on its CPU in between), so equality means "our section".
+	 * The writers' mutex publishes its holder in owner before its lock
+	 * call returns and clears it before it releases; only the holder
+	 * writes its own pointer there.  So owner is current exactly while
+	 * the calling task holds the mutex, that is, is inside its section
+	 * (the mutex is private to the seqlock).
 	 */
-	if (GOSYNC_MISUSE(READ_ONCE(s->owner) != current, GOSYNC_STAT_SEQ_MISUSE,
+	if (GOSYNC_MISUSE(READ_ONCE(s->writer.owner) != current,
+			  GOSYNC_STAT_SEQ_MISUSE,
 			  "write_sequnlock by a task outside its write section\n")) {
 		__release(s);	/* for sparse: nothing was held */
 		return;
@@ -144,7 +118,7 @@ void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s)
 	WRITE_ONCE(s->sequence, s->sequence + 1);
 	kcsan_nestable_atomic_end();
 	gosync_lockdep(s, seqcount_release, _RET_IP_);
-	WRITE_ONCE(s->owner, NULL);
+	gosync_stat_inc(GOSYNC_STAT_SEQ_WRITE);
 	local_irq_enable();
 	gosync_mutex_unlock(&s->writer);
 }

@@ -165,6 +165,38 @@ static void seq_retry_after_overlapping_write(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(SEQ_RETRY, retries), 1);
 }
 
+/*
+ * Inside a write section the writer holds the writers' mutex, interrupts
+ * are off and the count is odd; after it, all of that is undone.  Each
+ * section counts once in seq.write, and its mutex acquisition once in
+ * mutex.acquired: nothing is counted twice.
+ */
+static void seq_write_section_counted_once(struct kunit *test)
+{
+	static DEFINE_GOSYNC_SEQLOCK(seq_write_lock);
+	u64 writes = gosync_stat_read(GOSYNC_STAT_SEQ_WRITE);
+	u64 acquired = gosync_stat_read(GOSYNC_STAT_MUTEX_ACQUIRED);
+	unsigned int i, start = READ_ONCE(seq_write_lock.sequence);
+	unsigned int irqs_off = 0, odd = 0, owned = 0;
+
+	for (i = 0; i < 100; i++) {
+		gosync_write_seqlock(&seq_write_lock);
+		irqs_off += irqs_disabled();
+		odd += READ_ONCE(seq_write_lock.sequence) & 1;
+		owned += READ_ONCE(seq_write_lock.writer.owner) == current;
+		gosync_write_sequnlock(&seq_write_lock);
+	}
+	KUNIT_EXPECT_EQ(test, irqs_off, 100);
+	KUNIT_EXPECT_EQ(test, odd, 100);
+	KUNIT_EXPECT_EQ(test, owned, 100);
+	KUNIT_EXPECT_FALSE(test, irqs_disabled());
+	KUNIT_EXPECT_EQ(test, READ_ONCE(seq_write_lock.sequence), start + 200);
+	KUNIT_EXPECT_FALSE(test, gosync_mutex_is_locked(&seq_write_lock.writer));
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(SEQ_WRITE, writes), 100);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_ACQUIRED, acquired),
+			100);
+}
+
 static void seq_unlock_outside_section_is_misuse(struct kunit *test)
 {
 	struct gosync_seqlock s = {};
@@ -407,6 +439,7 @@ static void seq_read_copies_once(struct kunit *test)
 static struct kunit_case gosync_seqlock_cases[] = {
 	KUNIT_CASE_PARAM(seq_readers_never_see_torn_data, seq_zeroed_gen_params),
 	KUNIT_CASE(seq_retry_after_overlapping_write),
+	KUNIT_CASE(seq_write_section_counted_once),
 	KUNIT_CASE(seq_unlock_outside_section_is_misuse),
 	KUNIT_CASE(seq_unlock_by_another_task_is_misuse),
 	KUNIT_CASE(seq_only_waits_and_retries_are_counted),

@@ -40,8 +40,8 @@
 /**
  * struct gosync_seqlock - a sequence counter with serialised writers
  * @sequence: even when idle, odd inside a write section
- * @owner: the task inside the write section, NULL outside
- * @writer: the writers' mutex
+ * @writer: the writers' mutex; the task that holds it is the one inside
+ *          the write section (its owner field says which)
  * @dep_map: lockdep's view of the sequence count, which readers take
  *           shared; a zero @dep_map (no name) means not tracked
  *
@@ -49,7 +49,6 @@
  */
 struct gosync_seqlock {
 	unsigned int sequence;
-	struct task_struct *owner;
 	struct gosync_mutex writer;
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct lockdep_map dep_map;
@@ -59,7 +58,7 @@ struct gosync_seqlock {
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 #define __GOSYNC_SEQ_DEP_MAP_INIT(site)	.dep_map = { .name = site },
 #else
-#define __GOSYNC_SEQ_DEP_MAP_INIT(site)	.owner = 0 ? (void *)(site) : NULL,
+#define __GOSYNC_SEQ_DEP_MAP_INIT(site)	.sequence = 0 * sizeof(site),
 #endif
 
 #define DEFINE_GOSYNC_SEQLOCK(seqname)					\
@@ -88,7 +87,6 @@ struct gosync_seqlock {
 void __gosync_seqlock_init(struct gosync_seqlock *s, const char *name,
 			   struct lock_class_key *key,
 			   struct lock_class_key *seq_key);
-void gosync_write_seqlock(struct gosync_seqlock *s) __acquires(s);
 void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s);
 
 /* Slow paths of the inline readers below, in gosync.ko. */
@@ -189,6 +187,41 @@ gosync_read_seqretry(const struct gosync_seqlock *s, unsigned int seq)
 {
 	kcsan_atomic_next(0);
 	return __gosync_read_seqretry_raw(s, seq);
+}
+
+/**
+ * gosync_write_seqlock() - enter the write section
+ * @s: the seqlock
+ *
+ * Inline: the writers' mutex (an out-of-line call, which may sleep), then
+ * interrupts off, the count made odd and one write barrier, as the kernel's
+ * write_seqcount_begin() under its own lock.  Nothing is counted here: the
+ * mutex counts its acquisition, gosync_write_sequnlock() the section.
+ *
+ * Context: process context with interrupts enabled; may sleep waiting for
+ * another writer, then runs with interrupts disabled until
+ * gosync_write_sequnlock(), which enables them again.
+ */
+static __always_inline void gosync_write_seqlock(struct gosync_seqlock *s)
+	__acquires(s)
+{
+	/* The profile blames the caller: this call sits in its code. */
+	gosync_mutex_lock(&s->writer);
+	/*
+	 * Interrupts are on here: the caller may sleep (the mutex said so to
+	 * might_sleep()).  So there is no state to save, and the section
+	 * costs a cli/sti pair, not a pushf/popf.
+	 */
+	lockdep_assert_irqs_enabled();
+	local_irq_disable();
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	if (s->dep_map.name)
+		seqcount_acquire(&s->dep_map, 0, 0, _THIS_IP_);
+#endif
+	kcsan_nestable_atomic_begin();
+	WRITE_ONCE(s->sequence, s->sequence + 1);
+	/* Odd count before any data: pairs with the reader's retry smp_rmb(). */
+	smp_wmb();
 }
 
 /*
