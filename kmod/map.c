@@ -4,8 +4,8 @@
  * with RCU in place of the garbage collector.
  *
  * The trie: every node has 16 children, indexed by the next 4 bits of the
- * key's 64-bit siphash (most significant first), so the trie is at most 16
- * levels deep.  A child slot holds NULL, another node, or an entry (tagged
+ * key's 64-bit keyed hash (most significant first), so the trie is at most
+ * 16 levels deep.  A child slot holds NULL, another node, or an entry (tagged
  * with bit 0).  Entries whose full hashes are equal share one slot on an
  * overflow chain, so correctness never depends on the hash.  Entries are
  * immutable once published: a new value means a new entry put in place of
@@ -142,8 +142,9 @@ static gfp_t gosync_map_gfp(const struct gosync_map *m)
 	return m->params.gfp ? m->params.gfp : GFP_KERNEL;
 }
 
-static bool gosync_map_bad_key(const struct gosync_map *m, const void *key,
-			       size_t len)
+/* Inline: every call checks it, and it is a compare and a branch. */
+static __always_inline bool gosync_map_bad_key(const struct gosync_map *m,
+					       const void *key, size_t len)
 {
 	return GOSYNC_MISUSE(!m || !key || !len || len > GOSYNC_MAP_KEY_MAX,
 			     GOSYNC_STAT_MAP_MISUSE,
@@ -178,10 +179,19 @@ static void gosync_map_entry_free_rcu(struct rcu_head *head)
 	gosync_map_entry_free(container_of(head, struct gosync_map_entry, rcu));
 }
 
-/* An entry left the map: readers may still hold it for a grace period. */
+/*
+ * An entry left the map: readers may still hold it for a grace period.
+ * Without a value to free, kfree_rcu() frees it in batches, with no
+ * callback per entry; map.bytes stops counting it here then.
+ */
 static void gosync_map_entry_retire(struct gosync_map_entry *entry)
 {
-	call_rcu(&entry->rcu, gosync_map_entry_free_rcu);
+	if (entry->free_value) {
+		call_rcu(&entry->rcu, gosync_map_entry_free_rcu);
+		return;
+	}
+	gosync_stat_add(GOSYNC_STAT_MAP_BYTES, -(s64)gosync_map_entry_size(entry->len));
+	kfree_rcu(entry, rcu);
 }
 
 /*
@@ -215,10 +225,58 @@ static void gosync_map_node_retire(struct gosync_map_node *node)
 GOSYNC_VISIBLE_IF_TESTING u64 gosync_map_hash_mask = U64_MAX;
 EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_map_hash_mask);
 
-static u64 gosync_map_hash(const struct gosync_map_root *root, const void *key,
-			   size_t len)
+/*
+ * The hash of a key of 4 or 8 bytes (a u32, a u64, a pointer: the usual
+ * key), as one zero-extended word: SipHash-1-3 keyed with the map's seed,
+ * one compression round for the word and one for the length, three to
+ * finish.  SipHash-1-3 is the variant the kernel's hsiphash uses on 64-bit
+ * for hash tables, and the one Rust's and Python's hash tables use: as a
+ * keyed function its output cannot be steered without the seed, which is
+ * all the trie needs (what crafted keys would aim at is a long shared
+ * hash prefix, or a full collision).  Inline, it is five rounds of adds,
+ * rotates and xors and no call, where siphash() of the same 8 bytes is
+ * SipHash-2-4 (eight rounds) behind a call and a byte loop.
+ */
+static __always_inline u64 gosync_map_hash_word(u64 word, size_t len,
+						const siphash_key_t *seed)
 {
-	return siphash(key, len, &root->seed) & READ_ONCE(gosync_map_hash_mask);
+	u64 v0 = seed->key[0] ^ SIPHASH_CONST_0;
+	u64 v1 = seed->key[1] ^ SIPHASH_CONST_1;
+	u64 v2 = seed->key[0] ^ SIPHASH_CONST_2;
+	u64 v3 = seed->key[1] ^ SIPHASH_CONST_3;
+	u64 last = (u64)len << 56;
+
+	v3 ^= word;
+	SIPHASH_PERMUTATION(v0, v1, v2, v3);
+	v0 ^= word;
+	v3 ^= last;
+	SIPHASH_PERMUTATION(v0, v1, v2, v3);
+	v0 ^= last;
+	v2 ^= 0xff;
+	SIPHASH_PERMUTATION(v0, v1, v2, v3);
+	SIPHASH_PERMUTATION(v0, v1, v2, v3);
+	SIPHASH_PERMUTATION(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Any other length: siphash() (SipHash-2-4) of the bytes. */
+static __always_inline u64 gosync_map_hash(const struct gosync_map_root *root,
+					   const void *key, size_t len)
+{
+	u32 word32;
+	u64 word, hash;
+
+	/* Fixed-size copies: one load each, at any alignment. */
+	if (len == sizeof(word)) {
+		memcpy(&word, key, sizeof(word));
+		hash = gosync_map_hash_word(word, len, &root->seed);
+	} else if (len == sizeof(word32)) {
+		memcpy(&word32, key, sizeof(word32));
+		hash = gosync_map_hash_word(word32, len, &root->seed);
+	} else {
+		hash = siphash(key, len, &root->seed);
+	}
+	return hash & READ_ONCE(gosync_map_hash_mask);
 }
 
 /*
@@ -275,16 +333,27 @@ static int gosync_map_make_root(struct gosync_map *m)
 	return 0;
 }
 
-/* The hash first: most entries on a chain walk differ there. */
-static bool gosync_map_entry_is(const struct gosync_map_entry *entry, u64 hash,
-				const void *key, size_t len)
+/*
+ * The hash first: most entries on a chain walk differ there.  A word key
+ * is compared as one word (entry->key is aligned: it follows a size_t).
+ */
+static __always_inline bool
+gosync_map_entry_is(const struct gosync_map_entry *entry, u64 hash,
+		    const void *key, size_t len)
 {
-	return entry->hash == hash && entry->len == len &&
-	       !memcmp(entry->key, key, len);
+	u64 word;
+
+	if (entry->hash != hash || entry->len != len)
+		return false;
+	if (len == sizeof(word)) {
+		memcpy(&word, key, sizeof(word));
+		return *(const u64 *)entry->key == word;
+	}
+	return !memcmp(entry->key, key, len);
 }
 
-static struct gosync_map_entry *gosync_map_chain_find(void *child, u64 hash,
-						      const void *key, size_t len)
+static __always_inline struct gosync_map_entry *
+gosync_map_chain_find(void *child, u64 hash, const void *key, size_t len)
 {
 	struct gosync_map_entry *entry;
 
@@ -295,6 +364,53 @@ static struct gosync_map_entry *gosync_map_chain_find(void *child, u64 hash,
 		if (gosync_map_entry_is(entry, hash, key, len))
 			return entry;
 	return NULL;
+}
+
+/* Where a walk for a hash ended: a NULL or entry @child in @slot of @node. */
+struct gosync_map_pos {
+	struct gosync_map_node *node;
+	void __rcu **slot;
+	void *child;
+	unsigned int shift;	/* of @node */
+};
+
+/*
+ * The walk every reader and writer makes, from the root down the hash's
+ * nibbles to the first slot that holds no node.  Under rcu_read_lock().
+ */
+static __always_inline void gosync_map_descend(struct gosync_map_root *root,
+					       u64 hash,
+					       struct gosync_map_pos *pos)
+{
+	pos->node = &root->node;
+	pos->shift = GOSYNC_MAP_ROOT_SHIFT;
+	for (;;) {
+		pos->slot = &pos->node->children[gosync_map_index(hash, pos->shift)];
+		pos->child = rcu_dereference(*pos->slot);
+		if (!pos->child || gosync_map_is_entry(pos->child))
+			return;
+		pos->node = pos->child;
+		pos->shift -= GOSYNC_MAP_FANOUT_BITS;
+	}
+}
+
+/*
+ * The lock-free lookup of load and of load_or_store's first look: the
+ * key's entry, or NULL.  Under rcu_read_lock(); the entry stays valid
+ * until the caller's rcu_read_unlock().
+ */
+static __always_inline struct gosync_map_entry *
+gosync_map_find(struct gosync_map *m, const void *key, size_t len)
+{
+	struct gosync_map_root *root = rcu_dereference(m->root);
+	struct gosync_map_pos pos __uninitialized;
+	u64 hash;
+
+	if (!root)
+		return NULL;
+	hash = gosync_map_hash(root, key, len);
+	gosync_map_descend(root, hash, &pos);
+	return gosync_map_chain_find(pos.child, hash, key, len);
 }
 
 /**
@@ -310,37 +426,18 @@ static struct gosync_map_entry *gosync_map_chain_find(void *child, u64 hash,
 bool gosync_map_load(struct gosync_map *m, const void *key, size_t len,
 		     void **value)
 {
-	struct gosync_map_entry *entry = NULL;
-	struct gosync_map_root *root;
-	struct gosync_map_node *node;
-	unsigned int shift;
-	void *child;
-	u64 hash;
+	struct gosync_map_entry *entry;
 
 	if (gosync_map_bad_key(m, key, len))
 		return false;
 	gosync_stat_inc(GOSYNC_STAT_MAP_LOAD);
 	rcu_read_lock();
-	root = rcu_dereference(m->root);
-	if (!root)
-		goto out;
-	hash = gosync_map_hash(root, key, len);
-	node = &root->node;
-	shift = GOSYNC_MAP_ROOT_SHIFT;
-	for (;;) {
-		child = rcu_dereference(node->children[gosync_map_index(hash, shift)]);
-		if (!child || gosync_map_is_entry(child))
-			break;
-		node = child;
-		shift -= GOSYNC_MAP_FANOUT_BITS;
-	}
-	entry = gosync_map_chain_find(child, hash, key, len);
+	entry = gosync_map_find(m, key, len);
 	if (entry) {
 		gosync_stat_inc(GOSYNC_STAT_MAP_LOAD_HIT);
 		if (value)
 			*value = READ_ONCE(entry->value);
 	}
-out:
 	rcu_read_unlock();
 	return entry;
 }
@@ -370,18 +467,39 @@ struct gosync_map_update {
 	bool retired;		/* @found left the map in place: free it */
 	void (*free_value)(void *value);	/* of the retired value */
 	struct gosync_map_entry *new_entry;
-	struct gosync_map_node *spare[GOSYNC_MAP_MAX_DEPTH];
 	/*
 	 * What the write unhooked, retired once the node locks are dropped:
 	 * call_rcu() is valid under a raw lock, but on PREEMPT_RT its debug
 	 * objects can refill their pool only where the caller may sleep.
 	 */
 	struct gosync_map_entry *old_entry;
-	struct gosync_map_node *pruned[GOSYNC_MAP_MAX_DEPTH];
 	unsigned int nr_pruned;
 	unsigned int nr_spare;
 	unsigned int nodes_needed;
+	/*
+	 * Last, and not initialised: only their first nr_spare and
+	 * nr_pruned elements are ever read.
+	 */
+	struct gosync_map_node *spare[GOSYNC_MAP_MAX_DEPTH];
+	struct gosync_map_node *pruned[GOSYNC_MAP_MAX_DEPTH];
 };
+
+/*
+ * Every field before the arrays zeroed, then the arguments.  Callers
+ * declare @u __uninitialized: a designated initialiser, or a kernel built
+ * to zero the stack, would clear the 256 bytes of arrays on every write.
+ */
+static void gosync_map_update_init(struct gosync_map_update *u,
+				   enum gosync_map_op op, const void *key,
+				   size_t len, void *value, void *expected)
+{
+	memset(u, 0, offsetof(struct gosync_map_update, spare));
+	u->op = op;
+	u->key = key;
+	u->len = len;
+	u->value = value;
+	u->expected = expected;
+}
 
 static bool gosync_map_node_empty(struct gosync_map_node *node)
 {
@@ -634,12 +752,21 @@ static int gosync_map_look(struct gosync_map_update *u, void *child)
 
 	entry = gosync_map_chain_find(child, u->hash, u->key, u->len);
 	if (!entry) {
-		if (u->op == GOSYNC_MAP_LOAD_OR_STORE || u->op == GOSYNC_MAP_SWAP) {
-			/* It will insert: allocate first, unless done. */
-			u->need_entry = true;
-			return -EAGAIN;
-		}
-		return 0;
+		if (u->op != GOSYNC_MAP_LOAD_OR_STORE && u->op != GOSYNC_MAP_SWAP)
+			return 0;
+		/* It will insert: allocate first, unless done. */
+		u->need_entry = true;
+		/*
+		 * Into a slot taken by another hash: the nodes that part the
+		 * two are allocated with the entry, not after a locked try.
+		 * The locked node's check counts them again.
+		 */
+		entry = child ? gosync_map_to_entry(child) : NULL;
+		if (entry && entry->hash != u->hash)
+			u->nodes_needed = gosync_map_nodes_to_part(entry->hash,
+								   u->hash,
+								   u->shift);
+		return -EAGAIN;
 	}
 	value = READ_ONCE(entry->value);
 	switch (u->op) {
@@ -739,6 +866,7 @@ static bool gosync_map_may_replace_in_place(struct gosync_map *m,
 static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 {
 	bool inserts = u->op == GOSYNC_MAP_LOAD_OR_STORE || u->op == GOSYNC_MAP_SWAP;
+	struct gosync_map_pos pos __uninitialized;
 	struct gosync_map_root *root;
 	struct gosync_map_node *node;
 	void __rcu **slot;
@@ -772,16 +900,11 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 		u->hash = gosync_map_hash(root, u->key, u->len);
 		if (u->new_entry)
 			u->new_entry->hash = u->hash;
-		node = &root->node;
-		u->shift = GOSYNC_MAP_ROOT_SHIFT;
-		for (;;) {
-			slot = &node->children[gosync_map_index(u->hash, u->shift)];
-			child = rcu_dereference(*slot);
-			if (!child || gosync_map_is_entry(child))
-				break;
-			node = child;
-			u->shift -= GOSYNC_MAP_FANOUT_BITS;
-		}
+		gosync_map_descend(root, u->hash, &pos);
+		node = pos.node;
+		slot = pos.slot;
+		child = pos.child;
+		u->shift = pos.shift;
 		ret = gosync_map_look(u, child);
 		if (ret == -EAGAIN && u->need_entry && !u->new_entry &&
 		    !u->in_place) {
@@ -838,14 +961,30 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 int gosync_map_load_or_store(struct gosync_map *m, const void *key, size_t len,
 			     void *value, void **actual)
 {
-	struct gosync_map_update u = {
-		.op = GOSYNC_MAP_LOAD_OR_STORE, .key = key, .len = len,
-		.value = value,
-	};
+	struct gosync_map_entry *entry;
+	struct gosync_map_update u __uninitialized;
+	void *loaded;
 	int ret;
 
 	if (gosync_map_bad_key(m, key, len))
 		return -EINVAL;
+	/*
+	 * A present key is the common case: a reader's lookup answers it,
+	 * before any of the writer's set-up.  The value read is the one in
+	 * the map when the entry was read, as gosync_map_load() gives it.
+	 */
+	rcu_read_lock();
+	entry = gosync_map_find(m, key, len);
+	if (entry)
+		loaded = READ_ONCE(entry->value);
+	rcu_read_unlock();
+	if (entry) {
+		if (actual)
+			*actual = loaded;
+		return 1;
+	}
+	gosync_map_update_init(&u, GOSYNC_MAP_LOAD_OR_STORE, key, len, value,
+			       NULL);
 	ret = gosync_map_write(m, &u);
 	if (ret >= 0 && actual)
 		*actual = ret ? u.found : value;
@@ -875,13 +1014,12 @@ EXPORT_SYMBOL_GPL(gosync_map_load_or_store);
 int gosync_map_swap(struct gosync_map *m, const void *key, size_t len,
 		    void *value, void **previous)
 {
-	struct gosync_map_update u = {
-		.op = GOSYNC_MAP_SWAP, .key = key, .len = len, .value = value,
-	};
+	struct gosync_map_update u __uninitialized;
 	int ret;
 
 	if (gosync_map_bad_key(m, key, len))
 		return -EINVAL;
+	gosync_map_update_init(&u, GOSYNC_MAP_SWAP, key, len, value, NULL);
 	ret = gosync_map_write(m, &u);
 	if (ret == 1 && previous)
 		*previous = u.found;
@@ -942,13 +1080,12 @@ EXPORT_SYMBOL_GPL(gosync_map_store);
 bool gosync_map_compare_and_swap(struct gosync_map *m, const void *key,
 				 size_t len, void *old, void *new)
 {
-	struct gosync_map_update u = {
-		.op = GOSYNC_MAP_COMPARE_AND_SWAP, .key = key, .len = len,
-		.value = new, .expected = old,
-	};
+	struct gosync_map_update u __uninitialized;
 
 	if (gosync_map_bad_key(m, key, len))
 		return false;
+	gosync_map_update_init(&u, GOSYNC_MAP_COMPARE_AND_SWAP, key, len, new,
+			       old);
 	return gosync_map_write(m, &u) == 1 && u.found == old;
 }
 EXPORT_SYMBOL_GPL(gosync_map_compare_and_swap);
@@ -967,12 +1104,12 @@ EXPORT_SYMBOL_GPL(gosync_map_compare_and_swap);
 bool gosync_map_load_and_delete(struct gosync_map *m, const void *key,
 				size_t len, void **value)
 {
-	struct gosync_map_update u = {
-		.op = GOSYNC_MAP_LOAD_AND_DELETE, .key = key, .len = len,
-	};
+	struct gosync_map_update u __uninitialized;
 
 	if (gosync_map_bad_key(m, key, len))
 		return false;
+	gosync_map_update_init(&u, GOSYNC_MAP_LOAD_AND_DELETE, key, len, NULL,
+			       NULL);
 	if (gosync_map_write(m, &u) != 1)
 		return false;
 	if (value)
@@ -1009,13 +1146,12 @@ EXPORT_SYMBOL_GPL(gosync_map_delete);
 bool gosync_map_compare_and_delete(struct gosync_map *m, const void *key,
 				   size_t len, void *old)
 {
-	struct gosync_map_update u = {
-		.op = GOSYNC_MAP_COMPARE_AND_DELETE, .key = key, .len = len,
-		.expected = old,
-	};
+	struct gosync_map_update u __uninitialized;
 
 	if (gosync_map_bad_key(m, key, len))
 		return false;
+	gosync_map_update_init(&u, GOSYNC_MAP_COMPARE_AND_DELETE, key, len,
+			       NULL, old);
 	return gosync_map_write(m, &u) == 1 && u.found == old;
 }
 EXPORT_SYMBOL_GPL(gosync_map_compare_and_delete);

@@ -44,10 +44,29 @@
 #include "gosync_internal.h"
 #include "gosync_trace.h"
 
-/* Go spins at most four times per lock attempt before it sleeps. */
-#define GOSYNC_MUTEX_SPIN_ROUNDS	4
-/* cpu_relax() steps per round while the owner keeps running. */
+/*
+ * How long a lock call spins on a running owner, from its first spin (and
+ * again from each wakeup), before it queues and sleeps.  Go spins four
+ * short rounds, because it cannot see whether the owner runs; the kernel's
+ * mutex spins for as long as its owner runs.  gosync spins while the owner
+ * runs but within this budget: a task that keeps losing the race for the
+ * mutex to other spinners or arrivals must queue in the end, because only a
+ * queued waiter's wait starts the clock of starvation mode.
+ */
+#define GOSYNC_MUTEX_SPIN_NS		(50 * NSEC_PER_USEC)
+/* cpu_relax() steps per spin on one owner, between budget checks. */
 #define GOSYNC_MUTEX_SPIN_STEPS		256
+/*
+ * Spins in a row that may begin with no owner published: that state is
+ * short unless the holder was preempted right after taking the mutex.
+ */
+#define GOSYNC_MUTEX_SPIN_UNOWNED	4
+
+/* The spinning of one lock call, reset at each wakeup. */
+struct gosync_mutex_spin {
+	u64 end;		/* local_clock() deadline, 0 before the first spin */
+	unsigned int unowned;	/* spins in a row begun with no owner */
+};
 
 unsigned long gosync_starvation_threshold_ns = 1000000;
 EXPORT_SYMBOL_GPL(gosync_starvation_threshold_ns);
@@ -197,29 +216,43 @@ bool gosync_mutex_is_starving(const struct gosync_mutex *m)
 EXPORT_SYMBOL_GPL(gosync_mutex_is_starving);
 
 /*
- * Whether to spin rather than sleep: the mutex is locked in normal mode and
- * its owner is running.  A locked mutex with no owner is one whose holder
- * has just taken it and not yet published itself, or is just releasing it:
- * worth a bounded spin too.  The kernel's mutex has no such state (its
- * owner is its lock word); rwsem writers spin on an unpublished owner the
- * same way.  On PREEMPT_RT a spinner that preempted such a holder on its
- * own CPU cannot tell, and spins its full bound before it sleeps.
+ * Whether to spin rather than sleep: the mutex is locked in normal mode,
+ * its owner is running, this CPU is not wanted by another task and the
+ * spin budget (GOSYNC_MUTEX_SPIN_NS from the first spin) is not spent.
+ * Seeing the mutex released and losing the race for it does not end the
+ * spinning, as it does not for the kernel's mutex: a spinner that gave up
+ * after a few lost races would queue, and one queued waiter turns every
+ * later unlock into a slow one that wakes it.
+ *
+ * A locked mutex with no owner is one whose holder has just taken it and
+ * not yet published itself, or is just releasing it: worth a spin too, but
+ * only GOSYNC_MUTEX_SPIN_UNOWNED in a row.  The kernel's mutex has no such
+ * state (its owner is its lock word); rwsem writers spin on an unpublished
+ * owner the same way.  A spinner that preempted such a holder on its own
+ * CPU cannot tell, and spins those few rounds before it sleeps.
  */
 static bool gosync_mutex_can_spin(struct gosync_mutex *m, int state,
-				  unsigned int round)
+				  struct gosync_mutex_spin *spin)
 {
 	struct task_struct *owner;
 	bool running;
+	u64 now;
 
 	if ((state & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_STARVING)) !=
-	    GOSYNC_MUTEX_LOCKED)
+	    GOSYNC_MUTEX_LOCKED || need_resched())
 		return false;
-	if (round >= GOSYNC_MUTEX_SPIN_ROUNDS || need_resched())
+	now = local_clock();
+	if (!spin->end)
+		spin->end = now + GOSYNC_MUTEX_SPIN_NS;
+	else if (now > spin->end)
 		return false;
 	/* task_struct is freed after a grace period: safe to peek under RCU. */
 	rcu_read_lock();
 	owner = READ_ONCE(m->owner);
-	running = !owner || (owner != current && owner_on_cpu(owner));
+	if (owner)
+		spin->unowned = 0;
+	running = owner ? owner != current && owner_on_cpu(owner) :
+		  ++spin->unowned <= GOSYNC_MUTEX_SPIN_UNOWNED;
 	rcu_read_unlock();
 	return running;
 }
@@ -419,7 +452,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 					      long timeout, unsigned long ip)
 {
 	struct gosync_sema_waiter waiter;
-	unsigned int spin_round = 0;
+	struct gosync_mutex_spin spin = { };
 	bool starving = false, awoke = false, spun = false, requeue;
 	u64 wait_start = 0, waited;
 	unsigned long blamed_ip = 0;
@@ -429,7 +462,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 	gosync_stat_inc(GOSYNC_STAT_MUTEX_CONTENDED);
 	gosync_mutex_profile(m, gosync_lock_class_contended);
 	for (;;) {
-		if (gosync_mutex_can_spin(m, old, spin_round)) {
+		if (gosync_mutex_can_spin(m, old, &spin)) {
 			/* Tell unlock not to wake a sleeper: we are about to take it. */
 			if (!awoke && !(old & GOSYNC_MUTEX_WOKEN) &&
 			    gosync_mutex_waiters(old) &&
@@ -437,8 +470,24 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 						       old | GOSYNC_MUTEX_WOKEN))
 				awoke = true;
 			gosync_mutex_spin_on_owner(m);
-			spin_round++;
 			spun = true;
+			old = atomic_read(&m->state);
+			continue;
+		}
+		/*
+		 * Another task wants this CPU while the mutex is busy: let it
+		 * run, staying runnable rather than queueing.  A queued waiter
+		 * would make every unlock take the slow path and wake it.  Not
+		 * while this task owns WOKEN, which keeps unlock from waking
+		 * anybody else; within the spin budget, so that a task that
+		 * keeps losing still queues in the end; and only where
+		 * cond_resched() does switch (otherwise preemption already
+		 * did, or it is off).
+		 */
+		if (!awoke && need_resched() &&
+		    (old & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_STARVING)) ==
+		    GOSYNC_MUTEX_LOCKED &&
+		    (!spin.end || local_clock() <= spin.end) && cond_resched()) {
 			old = atomic_read(&m->state);
 			continue;
 		}
@@ -492,7 +541,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 			break;
 		}
 		awoke = true;
-		spin_round = 0;
+		spin = (struct gosync_mutex_spin){ };
 		old = atomic_read(&m->state);
 	}
 

@@ -25,10 +25,19 @@
 /* 20000 took 17 s per mask on the KASAN kernel of a loaded host. */
 #define MODEL_OPS	10000
 
-/* Key @i: "key-<i>", or for every fifth key a run of 100..199 bytes. */
+/*
+ * Key @i: "key-<i>"; for every fifth key a run of 100..199 bytes, and for
+ * every fifth another a u64, which the map hashes as one word.
+ */
 static size_t map_test_key(unsigned int i, u8 *buf, size_t size)
 {
+	u64 word = 0xa5a5000000000000ULL | i;
 	size_t len;
+
+	if (i % 5 == 3 && size >= sizeof(word)) {
+		memcpy(buf, &word, sizeof(word));
+		return sizeof(word);
+	}
 
 	if (i % 5 == 4) {
 		len = min_t(size_t, 100 + i % 100, size);

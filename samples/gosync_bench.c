@@ -1198,10 +1198,17 @@ static void bench_map_range_all(struct bench_maps *m, const char *param)
 			     m->size);
 }
 
-/* Bytes of memory in use, slab and vmalloc alike, as the page allocator sees it. */
+/*
+ * Bytes of memory in use, slab and vmalloc alike, as the page allocator
+ * sees it.  Objects freed earlier by call_rcu() or kfree_rcu() (the
+ * deletes of a smaller size, by every implementation) are freed first:
+ * kfree_rcu() batches outlive rcu_barrier(), and freed during the next
+ * fill they would be taken off that map's figure.
+ */
 static long bench_used_bytes(void)
 {
 	rcu_barrier();
+	kvfree_rcu_barrier();
 	return -(long)global_zone_page_state(NR_FREE_PAGES) * PAGE_SIZE;
 }
 
