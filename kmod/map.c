@@ -394,23 +394,57 @@ static __always_inline void gosync_map_descend(struct gosync_map_root *root,
 	}
 }
 
+/* Nodes needed below a node of @shift for hashes @a and @b to part. */
+static unsigned int gosync_map_nodes_to_part(u64 a, u64 b, unsigned int shift)
+{
+	unsigned int nodes = 0;
+
+	do {
+		shift -= GOSYNC_MAP_FANOUT_BITS;
+		nodes++;
+	} while (gosync_map_index(a, shift) == gosync_map_index(b, shift));
+	return nodes;
+}
+
+/*
+ * Nodes an insert of @hash needs where the walk ended (@pos): none in an
+ * empty slot or on a chain of the same hash, else enough to part the two.
+ */
+static __always_inline unsigned int
+gosync_map_nodes_for(const struct gosync_map_pos *pos, u64 hash)
+{
+	struct gosync_map_entry *head;
+
+	if (!pos->child)
+		return 0;
+	head = gosync_map_to_entry(pos->child);
+	return head->hash == hash ? 0 :
+	       gosync_map_nodes_to_part(head->hash, hash, pos->shift);
+}
+
 /*
  * The lock-free lookup of load and of load_or_store's first look: the
- * key's entry, or NULL.  Under rcu_read_lock(); the entry stays valid
+ * key's entry, or NULL, and then, if @nodes is not NULL, the nodes an
+ * insert would need there.  Under rcu_read_lock(); the entry stays valid
  * until the caller's rcu_read_unlock().
  */
 static __always_inline struct gosync_map_entry *
-gosync_map_find(struct gosync_map *m, const void *key, size_t len)
+gosync_map_find(struct gosync_map *m, const void *key, size_t len,
+		unsigned int *nodes)
 {
 	struct gosync_map_root *root = rcu_dereference(m->root);
 	struct gosync_map_pos pos __uninitialized;
+	struct gosync_map_entry *entry;
 	u64 hash;
 
 	if (!root)
 		return NULL;
 	hash = gosync_map_hash(root, key, len);
 	gosync_map_descend(root, hash, &pos);
-	return gosync_map_chain_find(pos.child, hash, key, len);
+	entry = gosync_map_chain_find(pos.child, hash, key, len);
+	if (!entry && nodes)
+		*nodes = gosync_map_nodes_for(&pos, hash);
+	return entry;
 }
 
 /**
@@ -432,7 +466,7 @@ bool gosync_map_load(struct gosync_map *m, const void *key, size_t len,
 		return false;
 	gosync_stat_inc(GOSYNC_STAT_MAP_LOAD);
 	rcu_read_lock();
-	entry = gosync_map_find(m, key, len);
+	entry = gosync_map_find(m, key, len, NULL);
 	if (entry) {
 		gosync_stat_inc(GOSYNC_STAT_MAP_LOAD_HIT);
 		if (value)
@@ -588,18 +622,6 @@ static void gosync_map_expand(struct gosync_map_update *u,
 	rcu_assign_pointer(*slot, top);
 }
 
-/* Nodes needed below a node of @shift for hashes @a and @b to part. */
-static unsigned int gosync_map_nodes_to_part(u64 a, u64 b, unsigned int shift)
-{
-	unsigned int nodes = 0;
-
-	do {
-		shift -= GOSYNC_MAP_FANOUT_BITS;
-		nodes++;
-	} while (gosync_map_index(a, shift) == gosync_map_index(b, shift));
-	return nodes;
-}
-
 /*
  * Replace the value of @entry (found at @link, or heading @slot) by @u's.
  * A value that needs no deferred free changes in place; so does one whose
@@ -745,8 +767,10 @@ static int gosync_map_apply(struct gosync_map_update *u,
  * must lock.  An answer here is the state at the moment the slot or chain
  * link was read, which lies within the call: linearisable, like a load.
  */
-static int gosync_map_look(struct gosync_map_update *u, void *child)
+static int gosync_map_look(struct gosync_map_update *u,
+			   const struct gosync_map_pos *pos)
 {
+	void *child = pos->child;
 	struct gosync_map_entry *entry;
 	void *value;
 
@@ -761,11 +785,7 @@ static int gosync_map_look(struct gosync_map_update *u, void *child)
 		 * two are allocated with the entry, not after a locked try.
 		 * The locked node's check counts them again.
 		 */
-		entry = child ? gosync_map_to_entry(child) : NULL;
-		if (entry && entry->hash != u->hash)
-			u->nodes_needed = gosync_map_nodes_to_part(entry->hash,
-								   u->hash,
-								   u->shift);
+		u->nodes_needed = gosync_map_nodes_for(pos, u->hash);
 		return -EAGAIN;
 	}
 	value = READ_ONCE(entry->value);
@@ -905,7 +925,7 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 		slot = pos.slot;
 		child = pos.child;
 		u->shift = pos.shift;
-		ret = gosync_map_look(u, child);
+		ret = gosync_map_look(u, &pos);
 		if (ret == -EAGAIN && u->need_entry && !u->new_entry &&
 		    !u->in_place) {
 			/* It needs memory: get it before taking a lock. */
@@ -961,20 +981,28 @@ static int gosync_map_write(struct gosync_map *m, struct gosync_map_update *u)
 int gosync_map_load_or_store(struct gosync_map *m, const void *key, size_t len,
 			     void *value, void **actual)
 {
-	struct gosync_map_entry *entry;
 	struct gosync_map_update u __uninitialized;
+	struct gosync_map_entry *entry;
+	unsigned int nodes = 0;
 	void *loaded;
 	int ret;
 
 	if (gosync_map_bad_key(m, key, len))
 		return -EINVAL;
 	/*
+	 * A hit returns before the writer's might_alloc(): a kernel that
+	 * checks sleeping contexts still checks every call, but a hit pays
+	 * no voluntary preemption point elsewhere, as a load does not.
+	 */
+	if (IS_ENABLED(CONFIG_DEBUG_ATOMIC_SLEEP) || IS_ENABLED(CONFIG_LOCKDEP))
+		might_alloc(gosync_map_gfp(m));
+	/*
 	 * A present key is the common case: a reader's lookup answers it,
 	 * before any of the writer's set-up.  The value read is the one in
 	 * the map when the entry was read, as gosync_map_load() gives it.
 	 */
 	rcu_read_lock();
-	entry = gosync_map_find(m, key, len);
+	entry = gosync_map_find(m, key, len, &nodes);
 	if (entry)
 		loaded = READ_ONCE(entry->value);
 	rcu_read_unlock();
@@ -985,6 +1013,13 @@ int gosync_map_load_or_store(struct gosync_map *m, const void *key, size_t len,
 	}
 	gosync_map_update_init(&u, GOSYNC_MAP_LOAD_OR_STORE, key, len, value,
 			       NULL);
+	/*
+	 * Absent a moment ago: the entry, and the nodes the lookup found it
+	 * will need, are allocated before the writer's walk, which counts
+	 * them again under the node lock.
+	 */
+	u.need_entry = true;
+	u.nodes_needed = nodes;
 	ret = gosync_map_write(m, &u);
 	if (ret >= 0 && actual)
 		*actual = ret ? u.found : value;
