@@ -114,6 +114,9 @@ struct gosync_holder {
 /*
  * A class's counts, per CPU: the lock paths add to their own CPU's copy
  * and never bounce a line shared with other CPUs; readers sum the copies.
+ * A mutex caches the per-CPU pointer, so that its lock path reaches the
+ * count it adds to with one load; @class, the same on every CPU, leads
+ * the slow paths back to the row.  Reset zeroes the counts before @class.
  */
 struct gosync_lock_counts {
 	u64 acquired;
@@ -121,6 +124,7 @@ struct gosync_lock_counts {
 	u64 wait_total_ns;
 	u64 starvation_entered;
 	u64 handoffs;
+	struct gosync_lock_class *class;
 };
 
 struct gosync_lock_class {

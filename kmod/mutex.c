@@ -89,7 +89,7 @@ void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
 	m->owner = NULL;
 	m->holder_ip = 0;
 	m->class_name = name;
-	m->class = NULL;
+	m->counts = NULL;
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	lockdep_init_map_wait(&m->dep_map, name, key, 0, LD_WAIT_SLEEP);
 #endif
@@ -97,7 +97,7 @@ void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
 EXPORT_SYMBOL_GPL(__gosync_mutex_init);
 
 /*
- * Find (or make) the profile row of @m and cache it in @m; NULL where
+ * Find (or make) the profile row of @m and cache its counts in @m; NULL where
  * PREEMPT_RT cannot make a row (see gosync_lock_class_get()).  Out of line:
  * it runs once per mutex, and keeping it out keeps the lock fast path short.
  */
@@ -107,30 +107,32 @@ gosync_mutex_class_find(struct gosync_mutex *m)
 	struct gosync_lock_class *class = gosync_lock_class_get(m->class_name);
 
 	if (class)
-		WRITE_ONCE(m->class, class);
+		WRITE_ONCE(m->counts, class->counts);
 	return class;
 }
 
 /*
  * The profile row of @m, or NULL while counting is off: the row is not even
  * looked up (or made) while the "stats" parameter is N.  Found (or made)
- * once, then cached in @m: one load after that.  Every lock call finds it
- * before it returns, so it is normally cached already on the paths that
- * cannot allocate (unlock, trylock under a raw spinlock); there, on
- * PREEMPT_RT, a row that does not exist yet is not made and NULL is
- * returned: such a call is not counted in the profile.
+ * once, then reached through the per-CPU counts cached in @m, which point
+ * back to it.  Every lock call finds it before it returns, so it is
+ * normally cached already on the paths that cannot allocate (unlock,
+ * trylock under a raw spinlock); there, on PREEMPT_RT, a row that does not
+ * exist yet is not made and NULL is returned: such a call is not counted
+ * in the profile.
  */
 static __always_inline struct gosync_lock_class *
 gosync_mutex_class(struct gosync_mutex *m)
 {
-	struct gosync_lock_class *class;
+	struct gosync_lock_counts __percpu *counts;
 
 	if (!static_branch_likely(&gosync_stats_enabled))
 		return NULL;
-	class = READ_ONCE(m->class);
-	if (unlikely(!class))
-		class = gosync_mutex_class_find(m);
-	return class;
+	counts = READ_ONCE(m->counts);
+	if (unlikely(!counts))
+		return gosync_mutex_class_find(m);
+	/* The same on every CPU: preemption may move us, it does not matter. */
+	return this_cpu_read(counts->class);
 }
 
 /* Count into the profile row of @m, when counting is on and it has one. */
@@ -169,22 +171,22 @@ static noinline void gosync_mutex_count_first(struct gosync_mutex *m)
  * owner, in the same cache line, so the store costs nothing measurable.
  *
  * An acquisition is counted once, in its class row's per-CPU count: after
- * the first lock of a mutex that is a load of the cached row (the line of
- * @m->state, which the cmpxchg just brought in), a load of the row's
- * per-CPU pointer and one per-CPU increment.  "mutex.acquired" is the sum
- * of the rows, computed when read.
+ * the first lock of a mutex that is a load of the cached per-CPU pointer
+ * (on the line of @m->state, which the cmpxchg just brought in) and one
+ * per-CPU increment.  "mutex.acquired" is the sum of the rows, computed
+ * when read.
  */
 static __always_inline void gosync_mutex_acquired(struct gosync_mutex *m,
 						  unsigned long ip)
 {
-	struct gosync_lock_class *class;
+	struct gosync_lock_counts __percpu *counts;
 
 	WRITE_ONCE(m->owner, current);
 	WRITE_ONCE(m->holder_ip, ip);
 	if (static_branch_likely(&gosync_stats_enabled)) {
-		class = READ_ONCE(m->class);
-		if (likely(class))
-			gosync_lock_class_acquired(class);
+		counts = READ_ONCE(m->counts);
+		if (likely(counts))
+			this_cpu_inc(counts->acquired);
 		else
 			gosync_mutex_count_first(m);
 	}
@@ -596,6 +598,14 @@ static __always_inline bool gosync_mutex_trylock_at(struct gosync_mutex *m,
 	return true;
 }
 
+/*
+ * Where a lock call locks: @ip, or with @ip 0, the return address of the
+ * exported function that gosync_mutex_lock_common() is inlined into.  Read
+ * at each use rather than once on entry, so that the fast path need not
+ * keep it in a register saved across might_sleep().
+ */
+#define GOSYNC_MUTEX_LOCK_IP(ip)	((ip) ?: _RET_IP_)
+
 static __always_inline int gosync_mutex_lock_common(struct gosync_mutex *m,
 						    unsigned int task_state,
 						    long timeout,
@@ -605,13 +615,14 @@ static __always_inline int gosync_mutex_lock_common(struct gosync_mutex *m,
 	int err;
 
 	might_sleep();
-	gosync_lockdep(m, mutex_acquire, 0, 0, ip);
+	gosync_lockdep(m, mutex_acquire, 0, 0, GOSYNC_MUTEX_LOCK_IP(ip));
 	if (likely(atomic_try_cmpxchg_acquire(&m->state, &old,
 					      GOSYNC_MUTEX_LOCKED))) {
-		gosync_lockdep(m, lock_acquired, ip);
-		gosync_mutex_acquired(m, ip);
+		gosync_lockdep(m, lock_acquired, GOSYNC_MUTEX_LOCK_IP(ip));
+		gosync_mutex_acquired(m, GOSYNC_MUTEX_LOCK_IP(ip));
 		return 0;
 	}
+	ip = GOSYNC_MUTEX_LOCK_IP(ip);
 	gosync_lockdep(m, lock_contended, ip);
 	err = gosync_mutex_lock_slowpath(m, task_state, timeout, ip);
 	if (err)
@@ -627,8 +638,7 @@ static __always_inline int gosync_mutex_lock_common(struct gosync_mutex *m,
  */
 void __sched gosync_mutex_lock(struct gosync_mutex *m)
 {
-	gosync_mutex_lock_common(m, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT,
-				 _RET_IP_);
+	gosync_mutex_lock_common(m, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT, 0);
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_lock);
 
@@ -652,7 +662,7 @@ void __sched gosync_mutex_lock_at(struct gosync_mutex *m, unsigned long ip)
 int __sched gosync_mutex_lock_interruptible(struct gosync_mutex *m)
 {
 	return gosync_mutex_lock_common(m, TASK_INTERRUPTIBLE,
-					MAX_SCHEDULE_TIMEOUT, _RET_IP_);
+					MAX_SCHEDULE_TIMEOUT, 0);
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_lock_interruptible);
 
@@ -665,8 +675,7 @@ EXPORT_SYMBOL_GPL(gosync_mutex_lock_interruptible);
  */
 int __sched gosync_mutex_lock_killable(struct gosync_mutex *m)
 {
-	return gosync_mutex_lock_common(m, TASK_KILLABLE, MAX_SCHEDULE_TIMEOUT,
-					_RET_IP_);
+	return gosync_mutex_lock_common(m, TASK_KILLABLE, MAX_SCHEDULE_TIMEOUT, 0);
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_lock_killable);
 
@@ -687,7 +696,7 @@ int __sched gosync_mutex_lock_timeout(struct gosync_mutex *m,
 	if (!timeout)
 		return gosync_mutex_trylock_at(m, _RET_IP_) ? 0 : -ETIMEDOUT;
 	return gosync_mutex_lock_common(m, TASK_UNINTERRUPTIBLE, jiffies_left,
-					_RET_IP_);
+					0);
 }
 EXPORT_SYMBOL_GPL(gosync_mutex_lock_timeout);
 

@@ -82,6 +82,15 @@ static struct gosync_lock_class *gosync_lock_class_find(const char *name,
 	return NULL;
 }
 
+/* Point every CPU's counts of @class back to it. */
+static void gosync_lock_counts_own(struct gosync_lock_class *class)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(class->counts, cpu)->class = class;
+}
+
 /**
  * gosync_lock_class_get() - the row of a lock class, made on first use
  * @name: GOSYNC_LOCK_SITE() string; NULL for the anonymous class
@@ -131,6 +140,7 @@ struct gosync_lock_class *gosync_lock_class_get(const char *name)
 		kfree(made);
 		return &gosync_anonymous_class;
 	}
+	gosync_lock_counts_own(made);
 	spin_lock_init(&made->lock);
 	memcpy(made->name, name, len);
 
@@ -477,7 +487,7 @@ static bool gosync_lock_class_reset(struct gosync_lock_class *class,
 
 	for_each_possible_cpu(cpu)
 		memset(per_cpu_ptr(class->counts, cpu), 0,
-		       sizeof(struct gosync_lock_counts));
+		       offsetof(struct gosync_lock_counts, class));
 	spin_lock_irqsave(&class->lock, flags);
 	class->wait_max_ns = 0;
 	memset(class->holders, 0, sizeof(class->holders));
@@ -499,6 +509,7 @@ void gosync_profile_reset(void)
 void gosync_profile_init(struct dentry *dir)
 {
 	gosync_anonymous_class.counts = &gosync_anonymous_counts;
+	gosync_lock_counts_own(&gosync_anonymous_class);
 	/* Cannot fail: the notifier chain is a plain list. */
 	register_module_notifier(&gosync_profile_module_nb);
 	debugfs_create_file("locks", 0400, dir, NULL, &gosync_locks_fops);

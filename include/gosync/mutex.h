@@ -29,7 +29,7 @@
 
 struct task_struct;
 
-struct gosync_lock_class;
+struct gosync_lock_counts;
 
 /*
  * GOSYNC_LOCK_SITE() - the name of a lock class: module, variable and the
@@ -60,7 +60,8 @@ struct gosync_lock_class;
  *             after unlock, where the last holder locked it
  * @class_name: GOSYNC_LOCK_SITE() of the definition or init call; NULL for
  *              a mutex that got neither (the "(anonymous)" class)
- * @class: the debugfs "locks" row, found on first use and kept
+ * @counts: the per-CPU counts of its debugfs "locks" row (they point
+ *          back to the row), found on first lock with counting on, and kept
  * @dep_map: lockdep's view; a zero @dep_map (no name) means not tracked
  *
  * All fields are private to gosync.
@@ -71,7 +72,7 @@ struct gosync_mutex {
 	struct task_struct *owner;
 	unsigned long holder_ip;
 	const char *class_name;
-	struct gosync_lock_class *class;
+	struct gosync_lock_counts __percpu *counts;
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct lockdep_map dep_map;
 #endif
