@@ -51,10 +51,12 @@ struct gosync_lock_counts;
  *         (see kmod/mutex.c for each bit); 0 is unlocked and idle
  * @sema: wakeups released while no waiter was queued yet; guarded by the
  *        gosync parking-table bucket of this mutex
- * @owner: the task holding the mutex, for optimistic spinning only; NULL
+ * @owner: the task holding the mutex, for optimistic spinning and for the
+ *         seqlock's check that its unlocker holds the writers' mutex; NULL
  *         when unlocked, while ownership is being handed off, and also
  *         while locked: from the taking cmpxchg until the new holder
- *         publishes itself, and from the unlocker clearing it to the release
+ *         publishes itself (before its lock call returns), and from the
+ *         unlocker clearing it to the release
  * @holder_ip: where the current holder locked it, written on every lock
  *             (also while stats is off): waiters blame their wait on it;
  *             after unlock, where the last holder locked it
