@@ -103,11 +103,13 @@ void gosync_write_sequnlock(struct gosync_seqlock *s) __releases(s)
 	/*
 	 * The writers' mutex publishes its holder in owner before its lock
 	 * call returns and clears it before it releases; only the holder
-	 * writes its own pointer there.  So owner is current exactly while
-	 * the calling task holds the mutex, that is, is inside its section
-	 * (the mutex is private to the seqlock).
+	 * writes its own pointer there.  But it does so with interrupts on:
+	 * a hard or soft interrupt that hits the holder between its lock and
+	 * the section's cli, or between the sti and its unlock, runs with
+	 * current == owner outside any section.  A task calling here, on the
+	 * other hand, is inside its section exactly when it owns the mutex.
 	 */
-	if (GOSYNC_MISUSE(READ_ONCE(s->writer.owner) != current,
+	if (GOSYNC_MISUSE(!in_task() || READ_ONCE(s->writer.owner) != current,
 			  GOSYNC_STAT_SEQ_MISUSE,
 			  "write_sequnlock by a task outside its write section\n")) {
 		__release(s);	/* for sparse: nothing was held */

@@ -6,6 +6,7 @@
  */
 
 #include <linux/hrtimer.h>
+#include <linux/irq_work.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
 
@@ -208,6 +209,45 @@ static void seq_unlock_outside_section_is_misuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(SEQ_MISUSE, misuse), 1);
 	KUNIT_EXPECT_EQ(test, s.sequence, 0);
 	KUNIT_EXPECT_FALSE(test, gosync_mutex_is_locked(&s.writer));
+}
+
+/*
+ * A write_sequnlock() in an interrupt that hits a task holding the
+ * writers' mutex outside its section (interrupts are on from the mutex's
+ * publication of owner to gosync_write_seqlock()'s cli, and from
+ * gosync_write_sequnlock()'s sti to the mutex unlock clearing it): current
+ * there is that task.  Misuse: refused, counted, nothing changed.
+ */
+static struct gosync_seqlock seq_irq_lock;
+
+static void seq_irq_sequnlock(struct irq_work *work)
+{
+	gosync_write_sequnlock(&seq_irq_lock);
+}
+
+static void seq_unlock_from_interrupt_is_misuse(struct kunit *test)
+{
+	struct irq_work work = IRQ_WORK_INIT_HARD(seq_irq_sequnlock);
+	u64 misuse = gosync_stat_read(GOSYNC_STAT_SEQ_MISUSE);
+	unsigned int seq;
+
+	gosync_seqlock_init(&seq_irq_lock);
+	seq = READ_ONCE(seq_irq_lock.sequence);
+	/* Where gosync_write_seqlock() is between its mutex and its cli. */
+	gosync_mutex_lock(&seq_irq_lock.writer);
+	gosync_expect_warning_begin();
+	/* Preemption off: the interrupt hits this task, on this CPU. */
+	preempt_disable();
+	irq_work_queue(&work);
+	while (irq_work_is_busy(&work))
+		cpu_relax();
+	preempt_enable();
+	gosync_expect_warning_end();
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(SEQ_MISUSE, misuse), 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(seq_irq_lock.sequence), seq);
+	KUNIT_EXPECT_TRUE(test, gosync_mutex_is_locked(&seq_irq_lock.writer));
+	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(seq_irq_lock.writer.owner), current);
+	gosync_mutex_unlock(&seq_irq_lock.writer);
 }
 
 struct owner_ctx {
@@ -442,6 +482,7 @@ static struct kunit_case gosync_seqlock_cases[] = {
 	KUNIT_CASE(seq_write_section_counted_once),
 	KUNIT_CASE(seq_unlock_outside_section_is_misuse),
 	KUNIT_CASE(seq_unlock_by_another_task_is_misuse),
+	KUNIT_CASE(seq_unlock_from_interrupt_is_misuse),
 	KUNIT_CASE(seq_only_waits_and_retries_are_counted),
 	KUNIT_CASE(seq_readers_are_seen_by_lockdep),
 	KUNIT_CASE(seq_read_copies_once),
