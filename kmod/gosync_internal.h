@@ -262,38 +262,7 @@ extern atomic_t gosync_map_alloc_budget;
 int gosync_map_module_init(void);
 void gosync_map_module_exit(void);
 
-/*
- * The gosync waitgroup state word: the counter (signed) in the high 32
- * bits; in the low 32, the sleeping waiters (24 bits: more than any
- * kernel's tasks) and the release generation (8 bits), which the add()
- * that brings the counter to zero with waiters bumps, in the same step
- * that clears the waiters.  A counter of zero therefore never has waiters.
- */
-#define GOSYNC_WG_COUNTER_SHIFT	32
-#define GOSYNC_WG_WAITERS_MASK	0x00ffffffU
-#define GOSYNC_WG_GEN_SHIFT	24
-#define GOSYNC_WG_GEN_MASK	0xff000000U
-
-static inline s32 gosync_wg_counter(s64 state)
-{
-	return (s32)(state >> GOSYNC_WG_COUNTER_SHIFT);
-}
-
-static inline u32 gosync_wg_waiters(s64 state)
-{
-	return (u32)state & GOSYNC_WG_WAITERS_MASK;
-}
-
-static inline u8 gosync_wg_gen(s64 state)
-{
-	return (u32)state >> GOSYNC_WG_GEN_SHIFT;
-}
-
-static inline s64 gosync_wg_state(s32 counter, u32 waiters, u8 gen)
-{
-	return (s64)((u64)(u32)counter << GOSYNC_WG_COUNTER_SHIFT |
-		     (u32)gen << GOSYNC_WG_GEN_SHIFT | waiters);
-}
+/* The waitgroup state word's layout is in <gosync/waitgroup.h>. */
 
 /*
  * Test-only delay points (kmod/delay_points.c): each names a race window a

@@ -19,6 +19,8 @@
 
 DEFINE_PER_CPU(struct gosync_stat_cpu, gosync_stat_cpu);
 DEFINE_STATIC_KEY_TRUE(gosync_stats_enabled);
+/* Inline fast paths in the public headers count only when it is on. */
+EXPORT_SYMBOL_GPL(gosync_stats_enabled);
 
 enum gosync_stat_kind { SUM, ROWS, MAX, GAUGE };
 

@@ -70,13 +70,55 @@ void gosync_wg_init(struct gosync_waitgroup *wg)
 }
 EXPORT_SYMBOL_GPL(gosync_wg_init);
 
-/* gosync_wg_add() for callers that have nothing to do with its result. */
-static int gosync_wg_change(struct gosync_waitgroup *wg, int delta)
+/*
+ * The per-CPU counters that the inline fast paths of gosync_wg_add(),
+ * gosync_wg_done() and gosync_wg_wait() count into: the very counters
+ * behind "wg.add" and "wg.wait", so the stats file reads the same sums.
+ */
+u64 __percpu *const __gosync_wg_add_stat =
+	&gosync_stat_cpu.count[GOSYNC_STAT_WG_ADD];
+EXPORT_SYMBOL_GPL(__gosync_wg_add_stat);
+u64 __percpu *const __gosync_wg_wait_stat =
+	&gosync_stat_cpu.count[GOSYNC_STAT_WG_WAIT];
+EXPORT_SYMBOL_GPL(__gosync_wg_wait_stat);
+
+/*
+ * The most add()s that can be between their read of the state word and
+ * their atomic add at once: one per task, and on every CPU one per
+ * interrupt level a task can be interrupted at (softirq, hardirq, NMI),
+ * rounded up.
+ */
+#define GOSYNC_WG_MAX_ADDERS	((u64)PID_MAX_LIMIT + 4ULL * NR_CPUS)
+
+/**
+ * __gosync_wg_add() - gosync_wg_add() beyond its inline fast path
+ * @wg: the waitgroup
+ * @delta: the change
+ *
+ * A compare-and-exchange loop that computes the new state from the exact
+ * old one: it refuses a change out of range leaving the word as it was,
+ * and the change that brings the counter to zero releases the waiters in
+ * the same step.  Called by gosync_wg_add() and gosync_wg_done() only.
+ *
+ * Overflow: the fast path of gosync_wg_add() adds at most
+ * GOSYNC_WG_ADD_FAST_MAX to a counter it read at most
+ * GOSYNC_WG_COUNTER_MAX minus that, and this path never goes above
+ * GOSYNC_WG_COUNTER_MAX.  Once the counter is above that, no add() raises
+ * it but those that had read the word before: at most
+ * GOSYNC_WG_MAX_ADDERS of them, GOSYNC_WG_ADD_FAST_MAX each, which still
+ * fits in 32 bits (checked at build time).  So the counter never wraps.
+ *
+ * Context: any context.
+ * Return: 0, or -EINVAL if the change was refused.
+ */
+int __gosync_wg_add(struct gosync_waitgroup *wg, int delta)
 {
 	s64 old, new;
 	s64 counter;
 	u32 waiters;
 
+	BUILD_BUG_ON((u64)GOSYNC_WG_COUNTER_MAX +
+		     GOSYNC_WG_MAX_ADDERS * GOSYNC_WG_ADD_FAST_MAX > S32_MAX);
 	if (GOSYNC_MISUSE(!wg, GOSYNC_STAT_WG_MISUSE, "%s: NULL waitgroup\n",
 			  __func__))
 		return -EINVAL;
@@ -88,7 +130,7 @@ static int gosync_wg_change(struct gosync_waitgroup *wg, int delta)
 	do {
 		counter = (s64)gosync_wg_counter(old) + delta;
 		waiters = gosync_wg_waiters(old);
-		if (GOSYNC_MISUSE(counter < 0 || counter > S32_MAX,
+		if (GOSYNC_MISUSE(counter < 0 || counter > GOSYNC_WG_COUNTER_MAX,
 				  GOSYNC_STAT_WG_MISUSE,
 				  "waitgroup counter %d%+d out of range\n",
 				  gosync_wg_counter(old), delta))
@@ -110,46 +152,7 @@ static int gosync_wg_change(struct gosync_waitgroup *wg, int delta)
 	gosync_park_wake_all(wg);
 	return 0;
 }
-
-/**
- * gosync_wg_add() - add @delta, which may be negative, to the counter
- * @wg: the waitgroup
- * @delta: the change
- *
- * When the counter reaches zero, every waiter is released; add(0) changes
- * nothing and releases nobody.  A change that would make the counter
- * negative (or overflow it) is refused: it warns once, counts "wg.misuse"
- * and leaves the counter as it was.  Raising the counter from zero before
- * every wait() of the previous round returned is Go's "WaitGroup is
- * reused before previous Wait has returned": it is carried out, and the
- * released waiter that finds the counter raised reports it (see
- * gosync_wg_wait()).
- *
- * Context: any context.
- * Return: 0, or -EINVAL if the change was refused.
- */
-int gosync_wg_add(struct gosync_waitgroup *wg, int delta)
-{
-	return gosync_wg_change(wg, delta);
-}
-EXPORT_SYMBOL_GPL(gosync_wg_add);
-
-/**
- * gosync_wg_done() - lower the counter by one
- * @wg: the waitgroup
- *
- * The done() that releases the waiters does not touch @wg after the
- * release: the released wait()s may return and free it at once.
- *
- * Context: any context, hard interrupts and interrupts-off regions on
- * PREEMPT_RT included: the wakeup takes only a raw spinlock.
- */
-void gosync_wg_done(struct gosync_waitgroup *wg)
-{
-	/* Misuse (done below zero) is reported where it is detected. */
-	gosync_wg_change(wg, -1);
-}
-EXPORT_SYMBOL_GPL(gosync_wg_done);
+EXPORT_SYMBOL_GPL(__gosync_wg_add);
 
 /**
  * gosync_wg_count() - the counter, as a snapshot
@@ -261,22 +264,16 @@ out:
 }
 
 /**
- * gosync_wg_wait() - sleep until the counter is zero
+ * __gosync_wg_wait() - gosync_wg_wait() beyond its inline fast path
  * @wg: the waitgroup
- *
- * A waiter released by the counter reaching zero that finds it raised
- * again before it could return (Go's "WaitGroup is reused before previous
- * Wait has returned") warns once, counts "wg.misuse" and waits for that
- * round too: a wait never returns while the counter it last saw is above
- * zero.  The same holds for the killable and timeout variants.
  *
  * Context: process context; may sleep.
  */
-void __sched gosync_wg_wait(struct gosync_waitgroup *wg)
+void __sched __gosync_wg_wait(struct gosync_waitgroup *wg)
 {
 	gosync_wg_wait_common(wg, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT);
 }
-EXPORT_SYMBOL_GPL(gosync_wg_wait);
+EXPORT_SYMBOL_GPL(__gosync_wg_wait);
 
 /**
  * gosync_wg_wait_killable() - sleep until the counter is zero or a fatal signal
@@ -332,7 +329,7 @@ static void gosync_wg_work_run(struct work_struct *work)
 
 	item->fn(item->arg);
 	kfree(item);
-	gosync_wg_change(wg, -1);
+	gosync_wg_done(wg);
 	/*
 	 * Last: the owner cannot begin to unload before this, so neither its
 	 * code (@fn) nor its data (the waitgroup may be a static of it) went

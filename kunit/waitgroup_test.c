@@ -8,6 +8,7 @@
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/module.h>
+#include <linux/prandom.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/wait_bit.h>
@@ -549,6 +550,174 @@ static void wg_misuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_MISUSE, misuse), 4);
 }
 
+/*
+ * The counter's range ends at GOSYNC_WG_COUNTER_MAX on the inline fast
+ * path of add() and on the out-of-line path alike: the add() that would
+ * pass it is refused, leaves the counter unchanged and counts as misuse.
+ * Every call, inline or not, counts exactly once in wg.add or wg.wait.
+ */
+static void wg_counter_max_and_counts(struct kunit *test)
+{
+	struct gosync_waitgroup wg = {};
+	u64 misuse = gosync_stat_read(GOSYNC_STAT_WG_MISUSE);
+	u64 adds = gosync_stat_read(GOSYNC_STAT_WG_ADD);
+	u64 waits = gosync_stat_read(GOSYNC_STAT_WG_WAIT);
+	const int fast = GOSYNC_WG_ADD_FAST_MAX;
+
+	gosync_wg_wait(&wg);
+	/* Out of line (too big a step), inline, out of line. */
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, fast + 1), 0);
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, fast), 0);
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, GOSYNC_WG_COUNTER_MAX - 2 * fast - 2), 0);
+	KUNIT_EXPECT_EQ(test, gosync_wg_count(&wg), GOSYNC_WG_COUNTER_MAX - 1);
+	/* Inline, up to the maximum exactly. */
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, 1), 0);
+	gosync_expect_warning_begin();
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, fast + 1), -EINVAL);
+	gosync_expect_warning_end();
+	KUNIT_EXPECT_EQ(test, gosync_wg_count(&wg), GOSYNC_WG_COUNTER_MAX);
+	gosync_wg_done(&wg);
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, 2 - GOSYNC_WG_COUNTER_MAX), 0);
+	KUNIT_EXPECT_EQ(test, gosync_wg_count(&wg), 1);
+	/* Inline: one to zero with nobody waiting. */
+	gosync_wg_done(&wg);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&wg.state), 0);
+	gosync_wg_wait(&wg);
+	KUNIT_EXPECT_GT(test, gosync_wg_wait_timeout(&wg, 1), 0);
+	KUNIT_EXPECT_EQ(test, gosync_wg_wait_killable(&wg), 0);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_MISUSE, misuse), 2);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_ADD, adds), 9);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_WAIT, waits), 4);
+}
+
+#define WG_STORM_ROUNDS		5000
+/* Longer than the storm takes even on a KASAN kernel on a loaded host. */
+#define WG_STORM_BOUND		(20 * HZ)
+#define WG_STORM_WAITERS	2
+
+struct storm_ctx {
+	struct gosync_waitgroup wg;
+	unsigned int nr_workers;
+	atomic_t finished;	/* workers done with their rounds */
+	unsigned long released_at;	/* jiffies at the last done() */
+	atomic_t released;	/* set just before the last done() */
+	atomic_t calls;		/* add() and done() calls made */
+	atomic_t bad;		/* invariants broken */
+	atomic_t returned;	/* waits that returned released */
+};
+
+/* Raise by a random step, lower again by random steps, many times over. */
+static int storm_worker(struct storm_ctx *ctx, unsigned int index)
+{
+	struct rnd_state rnd;
+	unsigned int round, calls = 0;
+	int step, left, count;
+
+	prandom_seed_state(&rnd, 0x3a1d + index);
+	for (round = 0; round < WG_STORM_ROUNDS; round++) {
+		/* Inline below GOSYNC_WG_ADD_FAST_MAX, out of line above. */
+		left = 1 + prandom_u32_state(&rnd) % (2 * GOSYNC_WG_ADD_FAST_MAX);
+		if (gosync_wg_add(&ctx->wg, left))
+			atomic_inc(&ctx->bad);
+		calls++;
+		/* The test's own add(1) keeps it above zero throughout. */
+		count = gosync_wg_count(&ctx->wg);
+		if (count < left + 1 || count > GOSYNC_WG_COUNTER_MAX)
+			atomic_inc(&ctx->bad);
+		while (left) {
+			step = 1 + prandom_u32_state(&rnd) % min(left, 4);
+			if (step == 1)
+				gosync_wg_done(&ctx->wg);
+			else if (gosync_wg_add(&ctx->wg, -step))
+				atomic_inc(&ctx->bad);
+			calls++;
+			left -= step;
+		}
+		if (!(round % 64))
+			cond_resched();
+	}
+	atomic_add(calls, &ctx->calls);
+	atomic_inc(&ctx->finished);
+	return 0;
+}
+
+/*
+ * Waits until the last done(): a zero during the storm would release it
+ * early.  Waiter 0 sleeps throughout; the others time out every jiffy, so
+ * that they register and leave again and again during the storm.
+ */
+static int storm_waiter(struct storm_ctx *ctx, unsigned int index)
+{
+	unsigned long deadline = jiffies + WG_STORM_BOUND;
+	long left;
+
+	do {
+		left = gosync_wg_wait_timeout(&ctx->wg, index ? 1 : WG_WAIT_BOUND);
+	} while (!left && time_before(jiffies, deadline));
+	/* Late: the last done() lost the wakeup and a timeout saw the zero. */
+	if (left <= 0 || !atomic_read_acquire(&ctx->released) ||
+	    !wg_test_prompt(ctx->released_at))
+		atomic_inc(&ctx->bad);
+	else
+		atomic_inc(&ctx->returned);
+	return 0;
+}
+
+static int storm_thread(void *data, unsigned int index)
+{
+	struct storm_ctx *ctx = data;
+
+	if (index < ctx->nr_workers)
+		return storm_worker(ctx, index);
+	return storm_waiter(ctx, index - ctx->nr_workers);
+}
+
+static void storm_end(struct task_struct **tasks, unsigned int nr, void *data)
+{
+	struct storm_ctx *ctx = data;
+
+	/* Waiter 0 asleep at the release, unless it was released early. */
+	if (!gosync_test_wait_until(atomic_read(&ctx->finished) == ctx->nr_workers,
+				    jiffies_to_msecs(WG_STORM_BOUND)) ||
+	    !gosync_test_wait_until(wg_test_waiters(&ctx->wg) >= 1 ||
+				    atomic_read(&ctx->bad), 5000))
+		atomic_inc(&ctx->bad);
+	if (gosync_wg_count(&ctx->wg) != 1)
+		atomic_inc(&ctx->bad);
+	ctx->released_at = jiffies;
+	atomic_set_release(&ctx->released, 1);
+	gosync_wg_done(&ctx->wg);
+}
+
+/*
+ * Workers on every CPU raise and lower one counter at once, by the inline
+ * atomic add, the inline compare-and-exchange of done() and the
+ * out-of-line loop, while waiters sleep on it, time out and register
+ * again.  The test's add(1) holds the counter above zero until every
+ * worker has finished: no step may be lost (the counter ends exactly at
+ * zero, the word idle), no waiter may be released by a zero that never
+ * was, and each call counts once.
+ */
+static void wg_add_done_storm(struct kunit *test)
+{
+	struct storm_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	u64 adds = gosync_stat_read(GOSYNC_STAT_WG_ADD);
+	unsigned int nr;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->nr_workers = gosync_test_nr_threads();
+	nr = ctx->nr_workers + WG_STORM_WAITERS;
+	KUNIT_ASSERT_EQ(test, gosync_wg_add(&ctx->wg, 1), 0);
+	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, nr, storm_thread, ctx,
+						      storm_end), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->bad), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->returned), WG_STORM_WAITERS);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->wg.state) & ~GOSYNC_WG_GEN_MASK, 0);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_ADD, adds),
+			(u64)atomic_read(&ctx->calls) + 2);
+}
+
 #define WG_ZERO_ROUNDS 100
 
 struct zero_ctx {
@@ -939,6 +1108,8 @@ static struct kunit_case gosync_waitgroup_cases[] = {
 	KUNIT_CASE(wg_wait_timeout),
 	KUNIT_CASE(wg_wait_killable),
 	KUNIT_CASE(wg_misuse),
+	KUNIT_CASE(wg_counter_max_and_counts),
+	KUNIT_CASE(wg_add_done_storm),
 	KUNIT_CASE(wg_add_zero_during_release),
 	KUNIT_CASE(wg_reuse_before_wait_returned),
 	KUNIT_CASE(wg_freed_as_soon_as_wait_returns),
