@@ -24,8 +24,12 @@
 
 #include "gosync_internal.h"
 
-/* The longest busy-wait a point may be armed with; keeps lockup detectors quiet. */
-#define GOSYNC_DELAY_POINT_MAX_US 1000
+/*
+ * The longest busy-wait a point may be armed with: 20 ms, far below any
+ * lockup or stall detector, and long enough that the other side of a race
+ * gets in even when the host has descheduled its virtual CPU for a while.
+ */
+#define GOSYNC_DELAY_POINT_MAX_US 20000
 
 DEFINE_STATIC_KEY_FALSE(gosync_delay_points_armed);
 EXPORT_SYMBOL_IF_GOSYNC_TESTING(gosync_delay_points_armed);
@@ -53,18 +57,23 @@ static unsigned int delay_point_wait_us(unsigned int max_us)
 void __gosync_delay_point(enum gosync_delay_point point)
 {
 	unsigned int max_us = READ_ONCE(delay_point_max_us[point]);
+	unsigned int wait_us, step;
 
 	if (!max_us)
 		return;
 	atomic64_inc(&delay_point_hits[point]);
-	udelay(delay_point_wait_us(max_us));
+	/* udelay() is meant for short waits: a millisecond at a time. */
+	for (wait_us = delay_point_wait_us(max_us); wait_us; wait_us -= step) {
+		step = min(wait_us, 1000U);
+		udelay(step);
+	}
 }
 EXPORT_SYMBOL_IF_GOSYNC_TESTING(__gosync_delay_point);
 
 /**
  * gosync_delay_point_arm() - make every pass through a delay point wait
  * @point: the window to widen
- * @max_us: the longest wait, in microseconds (at most 1000); 0 disarms
+ * @max_us: the longest wait, in microseconds (at most 20000); 0 disarms
  *
  * Context: process context; may sleep.  Tests disarm every point they armed
  * before they end, best with kunit_add_action(), so that a failed assertion

@@ -4,7 +4,10 @@
  * starvation-mode handoff, waiters that give up, misuse.
  */
 
+#include <linux/debug_locks.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
+#include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
@@ -750,6 +753,245 @@ static void mutex_give_up_storm(struct kunit *test)
 	mutex_test_expect_idle(test, ctx.m);
 }
 
+/*
+ * One give-up against the state change it races with, set up exactly and
+ * repeated, where the storm above meets it only by chance:
+ *  - unlock wakes: the only waiter gives up just as unlock, in normal mode,
+ *    picks it as the waiter to wake (a stale decision underflowed the
+ *    waiter count);
+ *  - unlock hands off: the only waiter of a starving mutex gives up just as
+ *    unlock hands the mutex to it (a stale decision cleared STARVING and
+ *    left the handoff in sema);
+ *  - handoff taken: the second of two waiters gives up while the first,
+ *    which received a handoff, takes the mutex (a blind add left STARVING
+ *    set with no waiter).
+ * Thread 0 holds the mutex and drives the rounds; threads 1 and 2 are the
+ * first and second waiter.  The other side acts as soon as the giver (or
+ * the receiver) has passed the delay point inside its window, so that it
+ * lands there while the busy wait lasts.
+ */
+enum race_kind { RACE_UNLOCK_WAKES, RACE_UNLOCK_HANDS_OFF, RACE_HANDOFF_TAKEN };
+
+static const enum race_kind race_kinds[] = {
+	RACE_UNLOCK_WAKES, RACE_UNLOCK_HANDS_OFF, RACE_HANDOFF_TAKEN,
+};
+
+static void race_kind_desc(const enum race_kind *kind, char *desc)
+{
+	static const char *const names[] = {
+		"unlock wakes", "unlock hands off", "handoff taken",
+	};
+
+	strscpy(desc, names[*kind], KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(race_kind, race_kinds, race_kind_desc);
+
+/* Rounds go on until this many met inside the window, within bounds. */
+#define RACE_IN_WINDOW	3
+#define RACE_ROUNDS_MAX	300
+#define RACE_BUDGET_MS	15000
+#define RACE_WAIT_MS	5000
+/* The window's longest busy wait: the other side must get in. */
+#define RACE_DELAY_US	20000
+
+struct race_ctx {
+	struct gosync_mutex *m;
+	enum race_kind kind;
+	unsigned int nr_waiters;
+	unsigned int giver;		/* which waiter gives up */
+	struct task_struct *giver_task;
+	atomic_t go[2];		/* the round each waiter may lock in; -1: stop */
+	atomic_t done[2];	/* the last round each waiter finished */
+	atomic_t taken;		/* the last round the first waiter got the mutex in */
+	atomic_t bad_state;	/* owned with an inconsistent state word */
+	atomic_t in_window;	/* rounds whose two sides met inside the window */
+	unsigned int rounds;
+	unsigned int set_up;	/* rounds that reached the race */
+	bool left_trace;	/* a round ended with the state or sema not zero */
+};
+
+/* Thread 0: wait until every waiter finished round @r. */
+static int race_done(struct race_ctx *ctx, int r)
+{
+	unsigned int w;
+
+	for (w = 0; w < ctx->nr_waiters; w++)
+		if (!gosync_test_wait_until(atomic_read(&ctx->done[w]) == r,
+					    RACE_WAIT_MS))
+			return -ETIMEDOUT;
+	return 0;
+}
+
+/*
+ * With a zero threshold a woken waiter that finds the mutex taken again
+ * switches it to starvation mode: unlock and barge back in at once.  The
+ * woken waiter runs on another CPU, which may take the mutex first, even
+ * between these two calls when the host deschedules this virtual CPU: then
+ * the round is not set up.
+ */
+static bool race_make_starving(struct race_ctx *ctx, int r)
+{
+	bool barged;
+
+	preempt_disable();
+	gosync_mutex_unlock(ctx->m);
+	barged = gosync_mutex_trylock(ctx->m);
+	preempt_enable();
+	if (!barged)
+		return false;
+	gosync_test_wait_until((gosync_mutex_is_starving(ctx->m) &&
+				mutex_test_waiters(ctx->m) == ctx->nr_waiters) ||
+			       atomic_read(&ctx->done[0]) == r, RACE_WAIT_MS);
+	if (atomic_read(&ctx->done[0]) != r && gosync_mutex_is_starving(ctx->m) &&
+	    mutex_test_waiters(ctx->m) == ctx->nr_waiters)
+		return true;
+	gosync_mutex_unlock(ctx->m);
+	return false;
+}
+
+/* Spin until a task passed @point: the hits moved on from @before. */
+static void race_wait_for_point(enum gosync_delay_point point, u64 before)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(RACE_WAIT_MS);
+
+	while (gosync_delay_point_hits(point) == before &&
+	       time_before(jiffies, deadline))
+		cpu_relax();
+}
+
+/* Thread 0, one round. */
+static int race_round(struct race_ctx *ctx, int r)
+{
+	const enum gosync_delay_point wake_point =
+		GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_WAKE;
+	enum gosync_delay_point point = GOSYNC_DELAY_MUTEX_GIVE_UP_BEFORE_LEAVE;
+	struct gosync_mutex *m = ctx->m;
+	u64 hits, wakes;
+	unsigned int w;
+
+	gosync_mutex_lock(m);
+	for (w = 0; w < ctx->nr_waiters; w++) {
+		atomic_set(&ctx->go[w], r);
+		if (!gosync_test_wait_until(mutex_test_waiters(m) == w + 1,
+					    RACE_WAIT_MS)) {
+			gosync_mutex_unlock(m);
+			return -ETIMEDOUT;
+		}
+	}
+	if (ctx->kind != RACE_UNLOCK_WAKES && !race_make_starving(ctx, r))
+		return race_done(ctx, r);
+	ctx->set_up++;
+	if (ctx->kind == RACE_HANDOFF_TAKEN) {
+		/* The receiver reads the word, then waits at the point. */
+		point = GOSYNC_DELAY_MUTEX_HANDOFF_BEFORE_TAKE;
+		hits = gosync_delay_point_hits(point);
+		gosync_mutex_unlock(m);
+		race_wait_for_point(point, hits);
+		send_sig(SIGUSR1, READ_ONCE(ctx->giver_task), 1);
+		return race_done(ctx, r);
+	}
+	/* The giver decides, then waits at the point: unlock now. */
+	hits = gosync_delay_point_hits(point);
+	send_sig(SIGUSR1, READ_ONCE(ctx->giver_task), 1);
+	race_wait_for_point(point, hits);
+	wakes = gosync_delay_point_hits(wake_point);
+	gosync_mutex_unlock(m);
+	/* Unlock delivered a unit: the giver was still counted. */
+	if (gosync_delay_point_hits(wake_point) != wakes)
+		atomic_inc(&ctx->in_window);
+	return race_done(ctx, r);
+}
+
+static int race_drive(struct race_ctx *ctx)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(RACE_BUDGET_MS);
+	unsigned int w;
+	int err = 0;
+
+	while (!err && !ctx->left_trace &&
+	       atomic_read(&ctx->in_window) < RACE_IN_WINDOW &&
+	       ctx->rounds < RACE_ROUNDS_MAX && time_before(jiffies, deadline)) {
+		err = race_round(ctx, ++ctx->rounds);
+		if (mutex_test_state(ctx->m) || READ_ONCE(ctx->m->sema))
+			ctx->left_trace = true;
+	}
+	for (w = 0; w < ctx->nr_waiters; w++)
+		atomic_set(&ctx->go[w], -1);
+	return err;
+}
+
+/* A waiter: lock in every round it is let in, until told to stop. */
+static int race_thread(void *data, unsigned int index)
+{
+	struct race_ctx *ctx = data;
+	unsigned int w = index - 1;
+	int r, go, err;
+
+	if (!index)
+		return race_drive(ctx);
+	if (w == ctx->giver) {
+		allow_signal(SIGUSR1);
+		WRITE_ONCE(ctx->giver_task, current);
+	}
+	for (r = 1; ; r++) {
+		while ((go = atomic_read(&ctx->go[w])) >= 0 && go < r)
+			usleep_range(20, 50);
+		if (go < 0)
+			return 0;
+		/* A signal that came after the last round ended. */
+		flush_signals(current);
+		/* Bounded, so that a waiter forgotten on a free mutex returns. */
+		if (w == ctx->giver)
+			err = gosync_mutex_lock_interruptible(ctx->m);
+		else
+			err = gosync_mutex_lock_timeout(ctx->m,
+							msecs_to_jiffies(RACE_WAIT_MS));
+		if (!err) {
+			if (!w)
+				atomic_set(&ctx->taken, r);
+			if (!mutex_test_owned_state_ok(mutex_test_state(ctx->m)))
+				atomic_inc(&ctx->bad_state);
+			gosync_mutex_unlock(ctx->m);
+		} else if (ctx->kind == RACE_HANDOFF_TAKEN &&
+			   atomic_read(&ctx->taken) != r) {
+			/* Gave up while the receiver had not taken it yet. */
+			atomic_inc(&ctx->in_window);
+		}
+		flush_signals(current);
+		atomic_set(&ctx->done[w], r);
+	}
+}
+
+static void mutex_give_up_meets_release(struct kunit *test)
+{
+	const enum race_kind *kind = test->param_value;
+	struct race_ctx ctx = {
+		.m = mutex_test_make(test, MUTEX_INITIALISED),
+		.kind = *kind,
+		.nr_waiters = *kind == RACE_HANDOFF_TAKEN ? 2 : 1,
+		.giver = *kind == RACE_HANDOFF_TAKEN ? 1 : 0,
+	};
+
+	mutex_test_set_threshold(test, *kind == RACE_UNLOCK_WAKES ? ULONG_MAX : 0);
+	if (*kind == RACE_HANDOFF_TAKEN)
+		gosync_test_arm_delay(test, GOSYNC_DELAY_MUTEX_HANDOFF_BEFORE_TAKE,
+				      RACE_DELAY_US);
+	else
+		gosync_test_arm_delay(test, GOSYNC_DELAY_MUTEX_GIVE_UP_BEFORE_LEAVE,
+				      RACE_DELAY_US);
+	/* Only counted: tells whether unlock delivered a unit. */
+	gosync_test_arm_delay(test, GOSYNC_DELAY_MUTEX_UNLOCK_AFTER_WAKE, 1);
+	KUNIT_ASSERT_EQ(test, gosync_test_run_threads(test, ctx.nr_waiters + 1,
+						      race_thread, &ctx, NULL), 0);
+	kunit_info(test, "%u rounds, %u set up, %d met inside the window\n",
+		   ctx.rounds, ctx.set_up, atomic_read(&ctx.in_window));
+	KUNIT_EXPECT_FALSE(test, ctx.left_trace);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.bad_state), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&ctx.in_window), 0);
+	mutex_test_expect_idle(test, ctx.m);
+}
+
 #define PREEMPT_ROUNDS		4
 #define PREEMPT_HOG_MS		600
 /* Generous: the releaser's window is at most a millisecond long. */
@@ -1037,6 +1279,75 @@ static void mutex_unlock_of_unlocked_is_misuse(struct kunit *test)
 	mutex_test_expect_idle(test, m);
 }
 
+/* The kernel's count of WARN()s since boot (/sys/kernel/warn_count), or -1. */
+static long mutex_test_warn_count(void)
+{
+	struct file *file = filp_open("/sys/kernel/warn_count", O_RDONLY, 0);
+	char buf[24] = "";
+	loff_t pos = 0;
+	long count;
+	ssize_t len;
+
+	if (IS_ERR(file))
+		return -1;
+	len = kernel_read(file, buf, sizeof(buf) - 1, &pos);
+	filp_close(file, NULL);
+	if (len <= 0 || kstrtol(buf, 10, &count))
+		return -1;
+	return count;
+}
+
+struct irq_try_ctx {
+	struct irq_work work;
+	struct gosync_mutex *m;
+	bool in_hardirq;
+	bool locked;
+};
+
+static void irq_try_fn(struct irq_work *work)
+{
+	struct irq_try_ctx *ctx = container_of(work, struct irq_try_ctx, work);
+
+	ctx->in_hardirq = in_hardirq();
+	ctx->locked = gosync_mutex_trylock(ctx->m);
+	if (ctx->locked)
+		gosync_mutex_unlock(ctx->m);
+}
+
+/*
+ * trylock is for task context: the owner is the current task, which in a
+ * hard interrupt is whatever task it interrupted.  Lockdep kernels say so
+ * with one warning.  It is raised on purpose, from a hard irq_work on this
+ * CPU while this task keeps it (preemption off), so the warning names the
+ * task that opened the window.  Kernels without lockdep let it pass.
+ */
+static void mutex_trylock_in_hardirq_warns(struct kunit *test)
+{
+	struct irq_try_ctx ctx = {
+		.work = IRQ_WORK_INIT_HARD(irq_try_fn),
+		.m = mutex_test_make(test, MUTEX_ZEROED),
+	};
+	long warnings = mutex_test_warn_count();
+	long expected = IS_ENABLED(CONFIG_LOCKDEP) && READ_ONCE(debug_locks);
+
+	KUNIT_ASSERT_GE(test, warnings, 0);
+	/* Its profile row is made here, where allocating is allowed. */
+	gosync_mutex_lock(ctx.m);
+	gosync_mutex_unlock(ctx.m);
+	gosync_expect_warning_begin();
+	preempt_disable();
+	irq_work_queue(&ctx.work);
+	while (irq_work_is_busy(&ctx.work))
+		cpu_relax();
+	preempt_enable();
+	gosync_expect_warning_end();
+	irq_work_sync(&ctx.work);
+	KUNIT_EXPECT_TRUE(test, ctx.in_hardirq);
+	KUNIT_EXPECT_TRUE(test, ctx.locked);
+	KUNIT_EXPECT_EQ(test, mutex_test_warn_count() - warnings, expected);
+	mutex_test_expect_idle(test, ctx.m);
+}
+
 static struct kunit_case gosync_mutex_cases[] = {
 	KUNIT_CASE(mutex_trylock_and_queries),
 	KUNIT_CASE_PARAM(mutex_exclusion_spinning, mutex_test_kind_gen_params),
@@ -1047,10 +1358,13 @@ static struct kunit_case gosync_mutex_cases[] = {
 	KUNIT_CASE(mutex_timeout_zero_only_tries),
 	KUNIT_CASE_PARAM_ATTR(mutex_give_up_storm, storm_mode_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(mutex_give_up_meets_release, race_kind_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE(mutex_unlock_touches_nothing_after_release),
 	KUNIT_CASE(mutex_unlock_with_waiter_touches_nothing_after_wake),
 	KUNIT_CASE_SLOW(mutex_give_up_waits_only_for_running_releaser),
 	KUNIT_CASE(mutex_unlock_of_unlocked_is_misuse),
+	KUNIT_CASE(mutex_trylock_in_hardirq_warns),
 	{}
 };
 

@@ -88,12 +88,30 @@ static void stats_names_unique(struct kunit *test)
 	}
 }
 
+/*
+ * Wait times are differences of local_clock() readings that may come from
+ * two CPUs whose clocks disagree.  A wait that seems to end before it
+ * began counts as 0 ns: as a raw u64 difference it would be some 1.8e19 ns,
+ * mark a mutex waiter starving at once and stick in wait_ns_max.  Every
+ * wait (mutex, waitgroup, once) is measured with gosync_ns_since().
+ */
+static void stats_wait_time_never_wraps(struct kunit *test)
+{
+	u64 now = local_clock();
+
+	KUNIT_EXPECT_EQ(test, gosync_ns_since(now + NSEC_PER_SEC), 0);
+	KUNIT_EXPECT_EQ(test, gosync_ns_since(U64_MAX), 0);
+	KUNIT_EXPECT_GT(test, gosync_ns_since(0), 0);
+	KUNIT_EXPECT_LT(test, gosync_ns_since(now), 60ULL * NSEC_PER_SEC);
+}
+
 static struct kunit_case gosync_stats_cases[] = {
 	KUNIT_CASE(stats_count_exactly),
 	KUNIT_CASE(stats_switched_off_count_nothing),
 	KUNIT_CASE(stats_reset_zeroes_counters),
 	KUNIT_CASE(stats_reset_rejects_bad_input),
 	KUNIT_CASE(stats_names_unique),
+	KUNIT_CASE(stats_wait_time_never_wraps),
 	{}
 };
 
