@@ -78,7 +78,7 @@ def key(row):
 def table(rows):
     """One line per row; gosync rows carry their ratio to every other impl."""
     lines = []
-    head = '%-4s %-8s %-5s %-22s %-12s %3s %-16s %11s %23s  %s' % (
+    head = '%-4s %-8s %-5s %-22s %-12s %3s %-22s %11s %23s  %s' % (
         'vCPU', 'pass', 'group', 'shape', 'param', 'thr', 'impl',
         'median', '[min .. max]', 'gosync / this')
     lines.append(head)
@@ -97,7 +97,7 @@ def table(rows):
                         parts.append('%.2f' % (float(g['median']) /
                                                float(row['median'])))
                 note = ' '.join(parts)
-            lines.append('%-4s %-8s %-5s %-22s %-12s %3s %-16s %11s %23s  %s' % (
+            lines.append('%-4s %-8s %-5s %-22s %-12s %3s %-22s %11s %23s  %s' % (
                 row['cpus'], row['pass'], row['group'], row['shape'],
                 row['param'], row['threads'], row['impl'],
                 row['median'] + ' ' + row['unit'].split('/')[0],

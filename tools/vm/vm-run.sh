@@ -179,7 +179,7 @@ if [ -n "${VM_DRY_RUN:-}" ]; then
 	log "dry run: would boot with ${modules[*]##*/}"
 	exit 0
 fi
-console_log=$GOSYNC_CACHE/logs/$mode-$(date +%Y%m%d-%H%M%S).log
+console_log=$GOSYNC_CACHE/logs/$mode-$(date +%Y%m%d-%H%M%S)-$$.log
 ln -sfn "$(basename "$console_log")" "$GOSYNC_CACHE/logs/$mode-latest.log"
 if [ -n "${VM_KERNEL:-}" ]; then
 	what="kernel $(basename "$VM_KERNEL")"
