@@ -286,6 +286,8 @@ enum gosync_delay_point {
 	GOSYNC_DELAY_MAP_TEARDOWN_BEFORE_FREE,
 	/* map: a writer found its locked node dead, before it walks again. */
 	GOSYNC_DELAY_MAP_WRITE_FOUND_DEAD,
+	/* map: a walk read a node from its parent's slot, before reading it. */
+	GOSYNC_DELAY_MAP_DESCEND_BEFORE_NODE,
 	/* The add() that made the counter zero, between publishing it and waking. */
 	GOSYNC_DELAY_WG_DONE_BEFORE_WAKE,
 	/* A released waiter, before it looks at the counter again. */

@@ -12,7 +12,8 @@
  * the old one.  Nothing ever resizes or rehashes the whole map.
  *
  * RCU reader rules: readers (load, range) walk from the root with
- * rcu_dereference() inside rcu_read_lock() and write nothing shared.  A
+ * rcu_dereference() inside rcu_read_lock(), or load with preemption off,
+ * which RCU waits for alike, and write nothing shared.  A
  * reader may find a node that has just been pruned (it is empty, marked
  * dead, and still valid memory) or an entry that has just been replaced or
  * deleted (still valid memory, with its old value): both are answers that
@@ -121,6 +122,16 @@ struct gosync_map_root {
 	 */
 	atomic_long_t len ____cacheline_aligned_in_smp;
 };
+
+/*
+ * Walks run inside rcu_read_lock() (writers, range) or with preemption
+ * disabled (load, and load_or_store's first look): since RCU's flavours
+ * were consolidated, a region with preemption disabled is a read-side
+ * critical section that synchronize_rcu(), call_rcu() and kfree_rcu()
+ * wait for, as they wait for rcu_read_lock(), on every preemption model.
+ */
+#define gosync_map_deref(p) \
+	rcu_dereference_check(p, rcu_read_lock_sched_held())
 
 static bool gosync_map_is_entry(const void *child)
 {
@@ -360,7 +371,7 @@ gosync_map_chain_find(void *child, u64 hash, const void *key, size_t len)
 	if (!child || !gosync_map_is_entry(child))
 		return NULL;
 	for (entry = gosync_map_to_entry(child); entry;
-	     entry = rcu_dereference(entry->overflow))
+	     entry = gosync_map_deref(entry->overflow))
 		if (gosync_map_entry_is(entry, hash, key, len))
 			return entry;
 	return NULL;
@@ -386,9 +397,10 @@ static __always_inline void gosync_map_descend(struct gosync_map_root *root,
 	pos->shift = GOSYNC_MAP_ROOT_SHIFT;
 	for (;;) {
 		pos->slot = &pos->node->children[gosync_map_index(hash, pos->shift)];
-		pos->child = rcu_dereference(*pos->slot);
+		pos->child = gosync_map_deref(*pos->slot);
 		if (!pos->child || gosync_map_is_entry(pos->child))
 			return;
+		gosync_delay_point(GOSYNC_DELAY_MAP_DESCEND_BEFORE_NODE);
 		pos->node = pos->child;
 		pos->shift -= GOSYNC_MAP_FANOUT_BITS;
 	}
@@ -432,7 +444,7 @@ static __always_inline struct gosync_map_entry *
 gosync_map_find(struct gosync_map *m, const void *key, size_t len,
 		unsigned int *nodes)
 {
-	struct gosync_map_root *root = rcu_dereference(m->root);
+	struct gosync_map_root *root = gosync_map_deref(m->root);
 	struct gosync_map_pos pos __uninitialized;
 	struct gosync_map_entry *entry;
 	u64 hash;
@@ -465,14 +477,21 @@ bool gosync_map_load(struct gosync_map *m, const void *key, size_t len,
 	if (gosync_map_bad_key(m, key, len))
 		return false;
 	gosync_stat_inc(GOSYNC_STAT_MAP_LOAD);
-	rcu_read_lock();
+	/*
+	 * Preemption off rather than rcu_read_lock(): the same grace-period
+	 * guarantee (see gosync_map_deref()), with no out-of-line calls on a
+	 * kernel with preemptible RCU.  The walk is short and bounded: at
+	 * most GOSYNC_MAP_MAX_DEPTH nodes, then a chain of keys whose 64-bit
+	 * hashes are all equal.
+	 */
+	preempt_disable();
 	entry = gosync_map_find(m, key, len, NULL);
 	if (entry) {
 		gosync_stat_inc(GOSYNC_STAT_MAP_LOAD_HIT);
 		if (value)
 			*value = READ_ONCE(entry->value);
 	}
-	rcu_read_unlock();
+	preempt_enable();
 	return entry;
 }
 EXPORT_SYMBOL_GPL(gosync_map_load);
@@ -998,14 +1017,15 @@ int gosync_map_load_or_store(struct gosync_map *m, const void *key, size_t len,
 		might_alloc(gosync_map_gfp(m));
 	/*
 	 * A present key is the common case: a reader's lookup answers it,
-	 * before any of the writer's set-up.  The value read is the one in
-	 * the map when the entry was read, as gosync_map_load() gives it.
+	 * before any of the writer's set-up, with preemption off as in
+	 * gosync_map_load().  The value read is the one in the map when the
+	 * entry was read, as gosync_map_load() gives it.
 	 */
-	rcu_read_lock();
+	preempt_disable();
 	entry = gosync_map_find(m, key, len, &nodes);
 	if (entry)
 		loaded = READ_ONCE(entry->value);
-	rcu_read_unlock();
+	preempt_enable();
 	if (entry) {
 		if (actual)
 			*actual = loaded;

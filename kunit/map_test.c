@@ -507,6 +507,97 @@ static void map_concurrent_clear_frees_each_value_once(struct kunit *test)
 }
 
 /*
+ * Loads that hold no rcu_read_lock() of their own beside writers that prune
+ * nodes and free entries: a load keeps preemption off for its walk, which
+ * the grace periods of those frees wait for.  The walk is stretched after
+ * it read each node pointer (up to 100 us), so nodes and entries it
+ * reached are unhooked and handed to RCU meanwhile; KASAN reports a load
+ * that reads freed memory.  Every value found must be the one every
+ * writer stores for that key.
+ */
+#define UNLOCKED_KEYS		64
+#define UNLOCKED_WRITES		500
+
+struct unlocked_ctx {
+	struct gosync_map *map;
+	atomic_t writers_running;
+	atomic_long_t loads;
+	atomic_t wrong_value;
+};
+
+static void *unlocked_value(unsigned int k)
+{
+	return map_test_value(0x1000 + k);
+}
+
+static int unlocked_thread(void *data, unsigned int index)
+{
+	struct unlocked_ctx *ctx = data;
+	struct rnd_state rnd;
+	unsigned int i, k;
+	void *got;
+	u8 key[256];
+	size_t len;
+	int ret;
+
+	prandom_seed_state(&rnd, 0x10c + index);
+	if (index < 2) {
+		for (i = 0; i < UNLOCKED_WRITES; i++) {
+			k = prandom_u32_state(&rnd) % UNLOCKED_KEYS;
+			len = map_test_key(k, key, sizeof(key));
+			if (prandom_u32_state(&rnd) % 2)
+				gosync_map_delete(ctx->map, key, len);
+			else if (gosync_map_store(ctx->map, key, len,
+						  unlocked_value(k)))
+				atomic_inc(&ctx->wrong_value);
+		}
+		atomic_dec(&ctx->writers_running);
+		return 0;
+	}
+	while (atomic_read(&ctx->writers_running)) {
+		k = prandom_u32_state(&rnd) % UNLOCKED_KEYS;
+		len = map_test_key(k, key, sizeof(key));
+		got = NULL;
+		if (prandom_u32_state(&rnd) % 4) {
+			ret = gosync_map_load(ctx->map, key, len, &got);
+		} else {
+			/* A hit takes load_or_store's lock-free first look. */
+			ret = gosync_map_load_or_store(ctx->map, key, len,
+						       unlocked_value(k), &got);
+			if (ret >= 0)
+				ret = 1;
+		}
+		if (ret == 1 && got != unlocked_value(k))
+			atomic_inc(&ctx->wrong_value);
+		atomic_long_inc(&ctx->loads);
+		cond_resched();
+	}
+	return 0;
+}
+
+static void map_loads_need_no_rcu_read_lock(struct kunit *test)
+{
+	struct unlocked_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	unsigned int nr = 2 + num_online_cpus();
+	u64 hits = gosync_delay_point_hits(GOSYNC_DELAY_MAP_DESCEND_BEFORE_NODE);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	/* Deep paths: more nodes per walk, pruned more often. */
+	map_test_narrow_hash(test, 0xfff0f0f0ULL);
+	ctx->map = map_test_new(test, NULL);
+	atomic_set(&ctx->writers_running, 2);
+	gosync_test_arm_delay(test, GOSYNC_DELAY_MAP_DESCEND_BEFORE_NODE, 100);
+	KUNIT_EXPECT_EQ(test, gosync_test_run_threads(test, nr, unlocked_thread,
+						      ctx, NULL), 0);
+	hits = gosync_delay_point_hits(GOSYNC_DELAY_MAP_DESCEND_BEFORE_NODE) - hits;
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->wrong_value), 0);
+	KUNIT_EXPECT_GT(test, hits, 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&ctx->loads), 0);
+	kunit_info(test, "%ld loads, %llu stretched walks\n",
+		   atomic_long_read(&ctx->loads), hits);
+}
+
+/*
  * 8 Ki keys.  A million keys took 33 s on an idle host and over 60 s on a
  * loaded one (the hung-task timeout); on the KASAN kernel of a loaded
  * host 64 Ki keys took 57 s and 16 Ki keys 25 s.  Big sizes belong in a
@@ -1334,6 +1425,7 @@ static struct kunit_case gosync_map_cases[] = {
 	KUNIT_CASE_PARAM(map_model_check, map_test_mask_gen_params),
 	KUNIT_CASE_PARAM(map_concurrent_readers_and_writers, conc_mask_gen_params),
 	KUNIT_CASE(map_concurrent_clear_frees_each_value_once),
+	KUNIT_CASE(map_loads_need_no_rcu_read_lock),
 	KUNIT_CASE(map_irq_writers_on_atomic_map),
 	KUNIT_CASE_SLOW(map_growth_and_memory),
 	KUNIT_CASE(map_failed_allocation_changes_nothing),
