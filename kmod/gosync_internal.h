@@ -202,6 +202,8 @@ struct gosync_sema_waiter {
 	struct list_head node;
 	struct task_struct *task;
 	const void *object;
+	u64 recheck_ns;
+	bool (*recheck)(const void *object);
 	bool granted;
 	bool handoff;
 };

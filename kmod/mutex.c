@@ -423,6 +423,50 @@ static void gosync_mutex_pass_wakeup(struct gosync_mutex *m)
 }
 
 /*
+ * How long a waiter that queued at @wait_start may still sleep before it
+ * has waited past the starvation threshold; at least 1 ns.  Go's waiter
+ * notices the threshold only when an unlock wakes it, which behind other
+ * waiters may be many hold times later.  A gosync waiter sleeps with a
+ * timer for this long, then wakes itself (gosync_mutex_wake_self()) and
+ * goes on as a woken waiter that is starving.
+ */
+static u64 gosync_mutex_starving_in(u64 wait_start)
+{
+	u64 threshold = READ_ONCE(gosync_starvation_threshold_ns);
+	u64 waited = gosync_ns_since(wait_start);
+
+	return waited < threshold ? threshold - waited : 1;
+}
+
+/*
+ * Called under the parking bucket lock by a queued waiter whose recheck
+ * timer fired: do for this waiter what unlock in normal mode does for the
+ * head waiter, in one cmpxchg: subtract one waiter and set WOKEN.  Only
+ * while nobody holds WOKEN and the mutex is not starving, as for unlock;
+ * unlike unlock, also while the mutex is locked: a woken waiter may find
+ * it locked anyway and queue again.  The waiter is not granted yet (the
+ * bucket lock keeps releases out), so a count above zero has an unclaimed
+ * waiter in it, which may as well be this one: the count stays exact, as
+ * in gosync_mutex_may_leave().  WOKEN, held by this waiter, keeps Go's
+ * rule that only a woken waiter switches the mutex to starvation mode,
+ * which a woken waiter's test for a handoff (the STARVING bit) relies on.
+ * Returns true after claiming the wakeup.
+ */
+static bool gosync_mutex_wake_self(const void *object)
+{
+	struct gosync_mutex *m = (struct gosync_mutex *)object;
+	int old = atomic_read(&m->state);
+
+	do {
+		if (!gosync_mutex_waiters(old) ||
+		    (old & (GOSYNC_MUTEX_WOKEN | GOSYNC_MUTEX_STARVING)))
+			return false;
+	} while (!atomic_try_cmpxchg_relaxed(&m->state, &old,
+					     GOSYNC_MUTEX_WAKE_ONE(old)));
+	return true;
+}
+
+/*
  * The receiver of a handoff takes the mutex: LOCKED is clear and it is
  * still counted as a waiter.  It leaves starvation mode if it is the last
  * waiter or did not wait long: two tasks could otherwise pass the mutex
@@ -524,6 +568,9 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 			trace_gosync_mutex_wait_begin(m);
 		}
 		gosync_stat_inc(GOSYNC_STAT_MUTEX_SLEPT);
+		waiter.recheck_ns = starving ? 0 :
+				    gosync_mutex_starving_in(wait_start);
+		waiter.recheck = gosync_mutex_wake_self;
 		/* A waiter that was woken and lost goes back to the head. */
 		err = gosync_sema_acquire(m, &m->sema, &waiter, requeue,
 					  task_state, &timeout,

@@ -13,6 +13,7 @@
 
 #include <linux/cache.h>
 #include <linux/hash.h>
+#include <linux/hrtimer.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/spinlock.h>
@@ -27,6 +28,10 @@
  * but wake_q_add() and wake_up_q() are not exported to modules.
  */
 #define GOSYNC_WAKE_BATCH	16
+/* How late a recheck timer may fire, to share an interrupt with others. */
+#define GOSYNC_RECHECK_SLACK_NS	(10 * NSEC_PER_USEC)
+/* How soon a recheck that claimed nothing asks again. */
+#define GOSYNC_RECHECK_RETRY_NS	(100 * NSEC_PER_USEC)
 
 struct gosync_park_bucket {
 	/*
@@ -99,11 +104,28 @@ static void gosync_park_unlock_wake(struct gosync_park_bucket *bucket,
 	preempt_enable();
 }
 
+/*
+ * (Re)start the recheck timer of a queued waiter, @ns from now.  Also after
+ * it fired, its callback perhaps still running on another CPU: the callback
+ * reads the task before it clears it, and a restart of a running timer
+ * queues it again.  Called under the bucket lock; hrtimer locks are raw.
+ */
+static void gosync_recheck_arm(struct hrtimer_sleeper *recheck, u64 ns)
+{
+	recheck->task = current;
+	hrtimer_set_expires_range_ns(&recheck->timer,
+				     ns_to_ktime(min_t(u64, ns, KTIME_MAX)),
+				     GOSYNC_RECHECK_SLACK_NS);
+	hrtimer_sleeper_start_expires(recheck, HRTIMER_MODE_REL);
+}
+
 /**
  * gosync_sema_acquire() - take one unit of an object's semaphore, sleeping
  * @object: the object the semaphore belongs to (its address is the key)
  * @count: units released while nobody was queued; protected by the bucket lock
- * @waiter: caller-provided queue entry, valid until this returns
+ * @waiter: caller-provided queue entry, valid until this returns; the
+ *          caller sets @waiter->recheck_ns (0 for none) and, with it,
+ *          @waiter->recheck
  * @at_head: queue at the head (a waiter that was woken and lost the race
  *           goes back to the front, Go's LIFO requeue) instead of the tail
  * @state: TASK_UNINTERRUPTIBLE, TASK_INTERRUPTIBLE or TASK_KILLABLE
@@ -117,6 +139,14 @@ static void gosync_park_unlock_wake(struct gosync_park_bucket *bucket,
  * release can never be lost between a waiter's decision to sleep and its
  * sleep.  @waiter->handoff tells whether the releaser asked for a handoff.
  *
+ * With @waiter->recheck_ns set, a waiter still queued that long after it
+ * queued calls @waiter->recheck under the bucket lock: if that claims a
+ * unit for this waiter in the object's own accounting (as a release would
+ * have done for the head waiter), the waiter leaves the queue with it and
+ * returns 0, as if woken; if not, it asks again every
+ * GOSYNC_RECHECK_RETRY_NS.  The timer is an on-stack hrtimer, cancelled
+ * before this returns.
+ *
  * Return: 0 when a unit was received.  -EINTR or -ETIMEDOUT when the wait
  * ended early; then @waiter->granted says whether a unit was received all
  * the same (and must be passed on by the caller).
@@ -127,12 +157,24 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 			bool (*may_leave)(const void *object))
 {
 	struct gosync_park_bucket *bucket = gosync_park_bucket(object);
+	struct hrtimer_sleeper recheck;
+	bool armed = false;
 	int err = 0;
 
 	waiter->task = current;
 	waiter->object = object;
 	waiter->granted = false;
 	waiter->handoff = false;
+	if (waiter->recheck_ns) {
+		/*
+		 * Made before the bucket lock is taken (debug objects may
+		 * allocate), started once queued.  Its callback clears
+		 * recheck.task, then wakes this task.
+		 */
+		hrtimer_init_sleeper_on_stack(&recheck, CLOCK_MONOTONIC,
+					      HRTIMER_MODE_REL);
+		armed = true;
+	}
 
 	raw_spin_lock_irq(&bucket->lock);
 	if (*count) {
@@ -144,8 +186,15 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 		list_add(&waiter->node, &bucket->sema_waiters);
 	else
 		list_add_tail(&waiter->node, &bucket->sema_waiters);
+	if (armed)
+		gosync_recheck_arm(&recheck, waiter->recheck_ns);
 
 	for (;;) {
+		/*
+		 * The task state is set before the tests: a timer that fires
+		 * after its test wakes the task out of the sleep below.
+		 */
+		set_current_state(state);
 		/* granted is written under the lock we hold: no lost wakeup. */
 		if (waiter->granted)
 			goto out_unlock;
@@ -157,11 +206,20 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 			err = -ETIMEDOUT;
 			break;
 		}
-		set_current_state(state);
+		if (armed && !READ_ONCE(recheck.task)) {
+			if (waiter->recheck(object)) {
+				/* Its own unit: nobody else will grant it one. */
+				list_del(&waiter->node);
+				waiter->granted = true;
+				goto out_unlock;
+			}
+			gosync_recheck_arm(&recheck, GOSYNC_RECHECK_RETRY_NS);
+		}
 		raw_spin_unlock_irq(&bucket->lock);
 		*timeout = schedule_timeout(*timeout);
 		raw_spin_lock_irq(&bucket->lock);
 	}
+	__set_current_state(TASK_RUNNING);
 
 	if (may_leave(object)) {
 		list_del(&waiter->node);
@@ -184,6 +242,11 @@ int gosync_sema_acquire(const void *object, unsigned int *count,
 out_unlock:
 	__set_current_state(TASK_RUNNING);
 	raw_spin_unlock_irq(&bucket->lock);
+	if (armed) {
+		/* Outside the bucket lock: this may wait for a running callback. */
+		hrtimer_cancel(&recheck.timer);
+		destroy_hrtimer_on_stack(&recheck.timer);
+	}
 	return err;
 }
 

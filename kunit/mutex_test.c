@@ -268,13 +268,57 @@ static int handoff_waiter(void *data)
 }
 
 /*
+ * Lock ctx->m, then start handoff_waiter() on this CPU, which stays this
+ * task's (migration off) until the caller calls migrate_enable().  False,
+ * with the mutex unlocked and migration on again, if it could not start.
+ */
+static bool handoff_start(struct kunit *test, struct handoff_ctx *ctx)
+{
+	struct task_struct *waiter;
+
+	init_completion(&ctx->done);
+	gosync_mutex_lock(ctx->m);
+	migrate_disable();
+	waiter = kthread_run_on_cpu(handoff_waiter, ctx, smp_processor_id(),
+				    "gosync-handoff/%u");
+	if (IS_ERR(waiter)) {
+		migrate_enable();
+		gosync_mutex_unlock(ctx->m);
+		KUNIT_FAIL(test, "kthread_run_on_cpu: %pe", waiter);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Unlock and try again at once, with the waiter kept off this CPU: true
+ * when that failed, so unlock handed the mutex to the waiter.
+ */
+static bool handoff_unlock_and_retry(struct handoff_ctx *ctx)
+{
+	bool handed_off;
+
+	preempt_disable();
+	gosync_mutex_unlock(ctx->m);
+	handed_off = !gosync_mutex_trylock(ctx->m);
+	preempt_enable();
+	if (!handed_off)
+		gosync_mutex_unlock(ctx->m);
+	return handed_off;
+}
+
+/*
  * With a zero threshold every woken waiter that loses is starving.  The
  * waiter runs on the test thread's CPU, so while the test thread has
  * preemption disabled it cannot run: unlocking and trying again at once
  * always barges past it, as normal mode allows.  The waiter then finds the
  * mutex locked, switches it to starvation mode and queues again; from then
- * on unlock hands the mutex to it, and trying again must fail.  Nothing
- * here depends on timing: a regression fails, it cannot skip.
+ * on unlock hands the mutex to it, and trying again must fail.  The
+ * threshold drops to zero only once the waiter sleeps: a waiter that
+ * queues past the threshold switches the mode by itself, without a
+ * wakeup (mutex_waiter_starves_without_wakeup), and there would be no
+ * normal-mode unlock to barge past.  Nothing here depends on timing: a
+ * regression fails, it cannot skip.
  */
 static void mutex_starvation_handoff(struct kunit *test)
 {
@@ -282,23 +326,14 @@ static void mutex_starvation_handoff(struct kunit *test)
 		.m = mutex_test_make(test, MUTEX_INITIALISED),
 	};
 	u64 handoffs = gosync_stat_read(GOSYNC_STAT_MUTEX_HANDOFFS);
-	struct task_struct *waiter;
 	bool barged, starving = false, handed_off = false;
 
-	mutex_test_set_threshold(test, 0);
-	init_completion(&ctx.done);
-	gosync_mutex_lock(ctx.m);
-	migrate_disable();
-	waiter = kthread_run_on_cpu(handoff_waiter, &ctx, smp_processor_id(),
-				    "gosync-handoff/%u");
-	if (IS_ERR(waiter)) {
-		migrate_enable();
-		gosync_mutex_unlock(ctx.m);
-		KUNIT_FAIL(test, "kthread_run_on_cpu: %pe", waiter);
+	mutex_test_set_threshold(test, ULONG_MAX);
+	if (!handoff_start(test, &ctx))
 		return;
-	}
 	KUNIT_EXPECT_TRUE(test, gosync_test_wait_until(mutex_test_waiters(ctx.m) == 1,
 						       5000));
+	WRITE_ONCE(gosync_starvation_threshold_ns, 0);
 	preempt_disable();
 	gosync_mutex_unlock(ctx.m);
 	barged = gosync_mutex_trylock(ctx.m);
@@ -308,12 +343,7 @@ static void mutex_starvation_handoff(struct kunit *test)
 						  5000);
 		KUNIT_EXPECT_TRUE(test, gosync_mutex_is_locked(ctx.m));
 		/* As above: the waiter must not take and drop it in between. */
-		preempt_disable();
-		gosync_mutex_unlock(ctx.m);
-		handed_off = !gosync_mutex_trylock(ctx.m);
-		preempt_enable();
-		if (!handed_off)
-			gosync_mutex_unlock(ctx.m);
+		handed_off = handoff_unlock_and_retry(&ctx);
 	}
 	migrate_enable();
 	wait_for_completion(&ctx.done);
@@ -321,6 +351,42 @@ static void mutex_starvation_handoff(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, starving);
 	KUNIT_EXPECT_TRUE(test, handed_off);
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_HANDOFFS, handoffs), 1);
+	mutex_test_expect_idle(test, ctx.m);
+}
+
+/*
+ * A waiter that has slept past the threshold switches the mutex to
+ * starvation mode while the holder still holds it, without being woken:
+ * Go's waiter notices only when an unlock wakes it, and behind other
+ * waiters that may take many hold times.  The holder never unlocks until
+ * the mode is on; then its unlock hands the mutex over, and trying again
+ * at once (the waiter shares the CPU, kept off it) must fail.  Before
+ * waiters rechecked by themselves, the mode never came on here.
+ */
+static void mutex_waiter_starves_without_wakeup(struct kunit *test)
+{
+	struct handoff_ctx ctx = {
+		.m = mutex_test_make(test, MUTEX_INITIALISED),
+	};
+	u64 handoffs = gosync_stat_read(GOSYNC_STAT_MUTEX_HANDOFFS);
+	u64 entered = gosync_stat_read(GOSYNC_STAT_MUTEX_STARVATION_ENTERED);
+	bool starving, handed_off;
+
+	mutex_test_set_threshold(test, NSEC_PER_MSEC);
+	if (!handoff_start(test, &ctx))
+		return;
+	starving = gosync_test_wait_until(gosync_mutex_is_starving(ctx.m),
+					  5000);
+	KUNIT_EXPECT_EQ(test, mutex_test_waiters(ctx.m), 1);
+	handed_off = handoff_unlock_and_retry(&ctx);
+	migrate_enable();
+	wait_for_completion(&ctx.done);
+	KUNIT_EXPECT_TRUE(test, starving);
+	KUNIT_EXPECT_TRUE(test, handed_off);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_HANDOFFS, handoffs),
+			starving ? 1 : 0);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(MUTEX_STARVATION_ENTERED,
+						     entered), starving ? 1 : 0);
 	mutex_test_expect_idle(test, ctx.m);
 }
 
@@ -1354,6 +1420,7 @@ static struct kunit_case gosync_mutex_cases[] = {
 	KUNIT_CASE_PARAM(mutex_exclusion_sleeping, mutex_test_kind_gen_params),
 	KUNIT_CASE_SLOW(mutex_fairness_starvation_mode),
 	KUNIT_CASE_SLOW(mutex_starvation_handoff),
+	KUNIT_CASE(mutex_waiter_starves_without_wakeup),
 	KUNIT_CASE_PARAM(mutex_waiter_gives_up_cleanly, give_up_way_gen_params),
 	KUNIT_CASE(mutex_timeout_zero_only_tries),
 	KUNIT_CASE_PARAM_ATTR(mutex_give_up_storm, storm_mode_gen_params,
