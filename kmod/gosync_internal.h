@@ -61,7 +61,7 @@ struct gosync_stat_cpu {
 };
 
 DECLARE_PER_CPU(struct gosync_stat_cpu, gosync_stat_cpu);
-DECLARE_STATIC_KEY_TRUE(gosync_stats_enabled);
+/* gosync_stats_enabled, the "stats" switch, is declared in <gosync/mutex.h>. */
 
 /*
  * Counting costs one patched-out jump when the "stats" parameter is N, and
@@ -111,22 +111,7 @@ struct gosync_holder {
 	char site[GOSYNC_SITE_LEN];	/* "" until pinned at module unload */
 };
 
-/*
- * A class's counts, per CPU: the lock paths add to their own CPU's copy
- * and never bounce a line shared with other CPUs; readers sum the copies.
- * A mutex caches the per-CPU pointer, so that its lock path reaches the
- * count it adds to with one load; @class, the same on every CPU, leads
- * the slow paths back to the row.  Reset zeroes the counts before @class.
- */
-struct gosync_lock_counts {
-	u64 acquired;
-	u64 contended;
-	u64 wait_total_ns;
-	u64 starvation_entered;
-	u64 handoffs;
-	struct gosync_lock_class *class;
-};
-
+/* struct gosync_lock_counts, a row's per-CPU counts: in <gosync/mutex.h>. */
 struct gosync_lock_class {
 	struct hlist_node node;
 	struct gosync_lock_counts __percpu *counts;
@@ -245,7 +230,7 @@ void gosync_wg_module_exit(void);
  *	sleep.  Unlock in normal mode subtracts one for the waiter it wakes;
  *	in starvation mode the receiver of a handoff subtracts itself.
  */
-#define GOSYNC_MUTEX_LOCKED		0x01
+#define GOSYNC_MUTEX_LOCKED		__GOSYNC_MUTEX_LOCKED	/* 0x01 */
 #define GOSYNC_MUTEX_WOKEN		0x02
 #define GOSYNC_MUTEX_STARVING		0x04
 #define GOSYNC_MUTEX_WAITER_SHIFT	3
@@ -354,31 +339,9 @@ static inline u64 gosync_ns_since(u64 start)
 	return now > start ? now - start : 0;
 }
 
-/*
- * Lockdep's map of a gosync object that has a dep_map member (mutex,
- * seqlock), or NULL: only objects defined or initialised by name are
- * tracked, and a zero dep_map, the zero value of the object, has no name.
- */
-#ifdef CONFIG_DEBUG_LOCK_ALLOC
-#define gosync_dep_map(obj)						\
-	({								\
-		struct lockdep_map *__dm;				\
-									\
-		__dm = (struct lockdep_map *)&(obj)->dep_map;		\
-		__dm->name ? __dm : NULL;				\
-	})
-#else
-#define gosync_dep_map(obj)	({ (void)(obj); (struct lockdep_map *)NULL; })
-#endif
-
-/* @op(map, ...), a lockdep annotation, on tracked objects only. */
-#define gosync_lockdep(obj, op, ...)					\
-	do {								\
-		struct lockdep_map *__map = gosync_dep_map(obj);	\
-									\
-		if (__map)						\
-			op(__map, ##__VA_ARGS__);			\
-	} while (0)
+/* gosync_dep_map() and gosync_lockdep(): see <gosync/mutex.h>. */
+#define gosync_dep_map(obj)		__gosync_dep_map(obj)
+#define gosync_lockdep(obj, op, ...)	__gosync_lockdep(obj, op, ##__VA_ARGS__)
 
 /* Module parameter starvation_threshold_ns; tests change it too. */
 extern unsigned long gosync_starvation_threshold_ns;

@@ -144,14 +144,19 @@ gosync_mutex_class(struct gosync_mutex *m)
 			op(__class, ##__VA_ARGS__);			\
 	} while (0)
 
-/*
- * An acquisition of a mutex whose row is not cached yet: the first lock
- * of the mutex (the row is made or found then), or a lock on PREEMPT_RT
- * where no row can be made.  The latter is counted in "mutex.acquired"
- * only, through the per-CPU stat, which reads as its own count plus the
- * rows' (see gosync_stat_read()).
+/**
+ * __gosync_mutex_count_first() - count a lock of a mutex with no row cached
+ * @m: the mutex, just locked by the calling task
+ *
+ * For the inline lock path (<gosync/mutex.h>): the first lock of @m with
+ * counting on (the row is found or made then, and cached), or a lock on
+ * PREEMPT_RT where no row can be made yet.  The latter is counted in
+ * "mutex.acquired" only, through its per-CPU stat, which reads as its own
+ * count plus the rows' (see gosync_stat_read()).
+ *
+ * Context: task context, as the lock call that took @m.
  */
-static noinline void gosync_mutex_count_first(struct gosync_mutex *m)
+void __gosync_mutex_count_first(struct gosync_mutex *m)
 {
 	struct gosync_lock_class *class = gosync_mutex_class_find(m);
 
@@ -160,37 +165,7 @@ static noinline void gosync_mutex_count_first(struct gosync_mutex *m)
 	else
 		gosync_stat_inc(GOSYNC_STAT_MUTEX_ACQUIRED);
 }
-
-/*
- * Every successful lock: who holds it, from where, and the counts.  The
- * owner is published first: until it is, arriving tasks cannot tell
- * whether the holder runs (see gosync_mutex_can_spin()).  holder_ip is
- * written on every lock, counting on or off: a waiter that starts to sleep
- * just after stats is switched on must blame the task that holds the mutex
- * now, not whoever held it last while counting was on.  It sits next to
- * owner, in the same cache line, so the store costs nothing measurable.
- *
- * An acquisition is counted once, in its class row's per-CPU count: after
- * the first lock of a mutex that is a load of the cached per-CPU pointer
- * (on the line of @m->state, which the cmpxchg just brought in) and one
- * per-CPU increment.  "mutex.acquired" is the sum of the rows, computed
- * when read.
- */
-static __always_inline void gosync_mutex_acquired(struct gosync_mutex *m,
-						  unsigned long ip)
-{
-	struct gosync_lock_counts __percpu *counts;
-
-	WRITE_ONCE(m->owner, current);
-	WRITE_ONCE(m->holder_ip, ip);
-	if (static_branch_likely(&gosync_stats_enabled)) {
-		counts = READ_ONCE(m->counts);
-		if (likely(counts))
-			this_cpu_inc(counts->acquired);
-		else
-			gosync_mutex_count_first(m);
-	}
-}
+EXPORT_SYMBOL_GPL(__gosync_mutex_count_first);
 
 /**
  * gosync_mutex_is_locked() - whether a task owns the mutex
@@ -600,7 +575,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 	 */
 	if (!err) {
 		gosync_lockdep(m, lock_acquired, ip);
-		gosync_mutex_acquired(m, ip);
+		__gosync_mutex_acquired(m, ip);
 	}
 	if (wait_start) {
 		waited = gosync_ns_since(wait_start);
@@ -641,7 +616,7 @@ static __always_inline bool gosync_mutex_trylock_at(struct gosync_mutex *m,
 	} while (!atomic_try_cmpxchg_acquire(&m->state, &old,
 					     old | GOSYNC_MUTEX_LOCKED));
 	gosync_lockdep(m, mutex_acquire, 0, 1, ip);
-	gosync_mutex_acquired(m, ip);
+	__gosync_mutex_acquired(m, ip);
 	return true;
 }
 
@@ -658,15 +633,12 @@ static __always_inline int gosync_mutex_lock_common(struct gosync_mutex *m,
 						    long timeout,
 						    unsigned long ip)
 {
-	int old = 0;
 	int err;
 
 	might_sleep();
 	gosync_lockdep(m, mutex_acquire, 0, 0, GOSYNC_MUTEX_LOCK_IP(ip));
-	if (likely(atomic_try_cmpxchg_acquire(&m->state, &old,
-					      GOSYNC_MUTEX_LOCKED))) {
+	if (likely(__gosync_mutex_lock_fast(m, GOSYNC_MUTEX_LOCK_IP(ip)))) {
 		gosync_lockdep(m, lock_acquired, GOSYNC_MUTEX_LOCK_IP(ip));
-		gosync_mutex_acquired(m, GOSYNC_MUTEX_LOCK_IP(ip));
 		return 0;
 	}
 	ip = GOSYNC_MUTEX_LOCK_IP(ip);
@@ -678,16 +650,20 @@ static __always_inline int gosync_mutex_lock_common(struct gosync_mutex *m,
 }
 
 /**
- * gosync_mutex_lock() - lock a mutex, sleeping until it is available
- * @m: the mutex
+ * __gosync_mutex_lock_slow() - gosync_mutex_lock() when the mutex was busy
+ * @m: the mutex, which the inline fast path found locked, waited on or
+ *     starving (it told lockdep of the attempt)
+ * @ip: where the caller locks, for lockdep and the profile
  *
  * Context: process context; may sleep.
  */
-void __sched gosync_mutex_lock(struct gosync_mutex *m)
+void __sched __gosync_mutex_lock_slow(struct gosync_mutex *m, unsigned long ip)
 {
-	gosync_mutex_lock_common(m, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT, 0);
+	gosync_lockdep(m, lock_contended, ip);
+	gosync_mutex_lock_slowpath(m, TASK_UNINTERRUPTIBLE, MAX_SCHEDULE_TIMEOUT,
+				   ip);
 }
-EXPORT_SYMBOL_GPL(gosync_mutex_lock);
+EXPORT_SYMBOL_GPL(__gosync_mutex_lock_slow);
 
 /*
  * gosync_mutex_lock() for gosync's own once and seqlock, which pass their

@@ -22,14 +22,41 @@
 
 #include <linux/atomic.h>
 #include <linux/compiler.h>
+#include <linux/jump_label.h>
+#include <linux/kernel.h>
 #include <linux/lockdep.h>
+#include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/stringify.h>
 #include <linux/types.h>
+#include <asm/current.h>
 
 struct task_struct;
+struct gosync_lock_class;
 
-struct gosync_lock_counts;
+/*
+ * Private to gosync: the per-CPU counts of a debugfs "locks" row
+ * (kmod/profile.c), here because the inline lock path below adds to
+ * @acquired.  The lock paths add to their own CPU's copy and never bounce
+ * a line shared with other CPUs; readers sum the copies.  A mutex caches
+ * the per-CPU pointer, so that its lock path reaches the count it adds to
+ * with one load; @class, the same on every CPU, leads the slow paths back
+ * to the row.  Reset zeroes the counts before @class.
+ */
+struct gosync_lock_counts {
+	u64 acquired;
+	u64 contended;
+	u64 wait_total_ns;
+	u64 starvation_entered;
+	u64 handoffs;
+	struct gosync_lock_class *class;
+};
+
+/* Private to gosync: the "stats" parameter, on (Y) by default. */
+DECLARE_STATIC_KEY_TRUE(gosync_stats_enabled);
+
+/* Private to gosync: @state of a mutex that a task owns, nobody waiting. */
+#define __GOSYNC_MUTEX_LOCKED	0x01
 
 /*
  * GOSYNC_LOCK_SITE() - the name of a lock class: module, variable and the
@@ -122,7 +149,130 @@ void __gosync_mutex_init(struct gosync_mutex *m, const char *name,
 				    &__gosync_key);				\
 	} while (0)
 
-void gosync_mutex_lock(struct gosync_mutex *m) __acquires(m);
+void __gosync_mutex_count_first(struct gosync_mutex *m);
+void __gosync_mutex_lock_slow(struct gosync_mutex *m, unsigned long ip);
+
+/*
+ * Private to gosync: lockdep's map of a gosync object that has a dep_map
+ * member (mutex, seqlock), or NULL: only objects defined or initialised by
+ * name are tracked, and a zero dep_map, the zero value of the object, has
+ * no name.
+ */
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+#define __gosync_dep_map(obj)						\
+	({								\
+		struct lockdep_map *__dm;				\
+									\
+		__dm = (struct lockdep_map *)&(obj)->dep_map;		\
+		__dm->name ? __dm : NULL;				\
+	})
+#else
+#define __gosync_dep_map(obj)	({ (void)(obj); (struct lockdep_map *)NULL; })
+#endif
+
+/* Private to gosync: @op(map, ...), a lockdep annotation, on tracked objects only. */
+#define __gosync_lockdep(obj, op, ...)					\
+	do {								\
+		struct lockdep_map *__map = __gosync_dep_map(obj);	\
+									\
+		if (__map)						\
+			op(__map, ##__VA_ARGS__);			\
+	} while (0)
+
+/*
+ * Private to gosync: an address inside the calling function, for the
+ * profile's holder site and for lockdep.  _THIS_IP_ takes the address of a
+ * label, and GCC then never inlines the function that contains it: every
+ * function that locks would be kept out of line.  On x86-64 the address
+ * is read with a RIP-relative lea instead, volatile so that two lock calls
+ * in one function keep two sites.
+ */
+#ifdef CONFIG_X86_64
+#define __gosync_this_ip()						\
+	({								\
+		unsigned long __ip;					\
+									\
+		asm volatile ("lea 0(%%rip), %0" : "=r" (__ip));	\
+		__ip;							\
+	})
+#else
+#define __gosync_this_ip()	_THIS_IP_
+#endif
+
+/*
+ * Private to gosync: every successful lock, after the cmpxchg that took
+ * the mutex.  Who holds it, from where, and the count.  The owner is
+ * published first: until it is, arriving tasks cannot tell whether the
+ * holder runs (see gosync_mutex_can_spin() in kmod/mutex.c).  @holder_ip
+ * is written on every lock, counting on or off: a waiter that starts to
+ * sleep just after stats is switched on must blame the task that holds
+ * the mutex now, not whoever held it last while counting was on.  It sits
+ * next to @owner, in the same cache line, as does @counts.
+ *
+ * An acquisition is counted once, in its class row's per-CPU count: after
+ * the first lock of a mutex that is a load of the cached per-CPU pointer
+ * (on the line the cmpxchg just brought in) and one per-CPU increment.
+ * "mutex.acquired" is the sum of the rows, computed when read.  Finding or
+ * making the row, on the first lock, is out of line.
+ */
+static __always_inline void __gosync_mutex_acquired(struct gosync_mutex *m,
+						    unsigned long ip)
+{
+	struct gosync_lock_counts __percpu *counts;
+
+	WRITE_ONCE(m->owner, current);
+	WRITE_ONCE(m->holder_ip, ip);
+	if (static_branch_likely(&gosync_stats_enabled)) {
+		counts = READ_ONCE(m->counts);
+		if (likely(counts))
+			this_cpu_inc(counts->acquired);
+		else
+			__gosync_mutex_count_first(m);
+	}
+}
+
+/*
+ * Private to gosync: lock @m if it is unlocked and idle, with one
+ * cmpxchg_acquire of 0 to LOCKED, the ACQUIRE that pairs with the RELEASE
+ * of the unlock before.  Any other state (locked, waiters, a woken waiter,
+ * starvation mode) is the slow path's to decide.
+ */
+static __always_inline bool __gosync_mutex_lock_fast(struct gosync_mutex *m,
+						     unsigned long ip)
+{
+	int old = 0;
+
+	if (!atomic_try_cmpxchg_acquire(&m->state, &old, __GOSYNC_MUTEX_LOCKED))
+		return false;
+	__gosync_mutex_acquired(m, ip);
+	return true;
+}
+
+/**
+ * gosync_mutex_lock() - lock a mutex, sleeping until it is available
+ * @m: the mutex
+ *
+ * Inline, as Go's Mutex.Lock is: when the mutex is free and nobody waits,
+ * locking is the cmpxchg and the stores and count above, with no call into
+ * gosync.ko; anything else calls __gosync_mutex_lock_slow().  Lockdep and
+ * the profile see the caller's own address.
+ *
+ * Context: process context; may sleep.
+ */
+static __always_inline void gosync_mutex_lock(struct gosync_mutex *m)
+	__acquires(m)
+{
+	unsigned long ip = __gosync_this_ip();
+
+	might_sleep();
+	__gosync_lockdep(m, mutex_acquire, 0, 0, ip);
+	if (likely(__gosync_mutex_lock_fast(m, ip)))
+		__gosync_lockdep(m, lock_acquired, ip);
+	else
+		__gosync_mutex_lock_slow(m, ip);
+	__acquire(m);
+}
+
 int __must_check gosync_mutex_lock_interruptible(struct gosync_mutex *m);
 int __must_check gosync_mutex_lock_killable(struct gosync_mutex *m);
 int __must_check gosync_mutex_lock_timeout(struct gosync_mutex *m,
