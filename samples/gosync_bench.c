@@ -337,25 +337,42 @@ static struct bench_slot *bench_slot(struct bench_worker *w)
 	return w->run->ctx ? w->run->ctx : &bench_slots[w->index];
 }
 
-/* Mutex: a lock/unlock pair over a lock of each kind, inlined per kind. */
-static void bench_gm_lock(struct bench_slot *s) __acquires(&s->gm)
+/*
+ * Mutex: a lock/unlock pair over a lock of each kind, inlined per kind,
+ * so that the loop calls each kind's lock as a client's code would: an
+ * inline fast path (gosync_mutex_lock()) lands in the loop, an exported
+ * function (mutex_lock()) is called from it.
+ */
+static __always_inline void bench_gm_lock(struct bench_slot *s)
+	__acquires(&s->gm)
 {
 	gosync_mutex_lock(&s->gm);
 }
 
-static void bench_gm_unlock(struct bench_slot *s) __releases(&s->gm)
+static __always_inline void bench_gm_unlock(struct bench_slot *s)
+	__releases(&s->gm)
 {
 	gosync_mutex_unlock(&s->gm);
 }
 
-static void bench_km_lock(struct bench_slot *s) { mutex_lock(&s->km); }
-static void bench_km_unlock(struct bench_slot *s) { mutex_unlock(&s->km); }
-static void bench_sl_lock(struct bench_slot *s) __acquires(&s->sl)
+static __always_inline void bench_km_lock(struct bench_slot *s)
+{
+	mutex_lock(&s->km);
+}
+
+static __always_inline void bench_km_unlock(struct bench_slot *s)
+{
+	mutex_unlock(&s->km);
+}
+
+static __always_inline void bench_sl_lock(struct bench_slot *s)
+	__acquires(&s->sl)
 {
 	spin_lock(&s->sl);
 }
 
-static void bench_sl_unlock(struct bench_slot *s) __releases(&s->sl)
+static __always_inline void bench_sl_unlock(struct bench_slot *s)
+	__releases(&s->sl)
 {
 	spin_unlock(&s->sl);
 }
