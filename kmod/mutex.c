@@ -193,6 +193,20 @@ bool gosync_mutex_is_starving(const struct gosync_mutex *m)
 EXPORT_SYMBOL_GPL(gosync_mutex_is_starving);
 
 /*
+ * Whether the spin budget still runs, starting it if it has not started:
+ * a task that keeps being asked to yield queues in the end, like one that
+ * keeps spinning.
+ */
+static bool gosync_mutex_spin_budget_left(struct gosync_mutex_spin *spin)
+{
+	u64 now = local_clock();
+
+	if (!spin->end)
+		spin->end = now + GOSYNC_MUTEX_SPIN_NS;
+	return now <= spin->end;
+}
+
+/*
  * Whether to spin rather than sleep: the mutex is locked in normal mode,
  * its owner is running, this CPU is not wanted by another task and the
  * spin budget (GOSYNC_MUTEX_SPIN_NS from the first spin) is not spent.
@@ -215,6 +229,7 @@ static bool gosync_mutex_can_spin(struct gosync_mutex *m, int state,
 	bool running;
 	u64 now;
 
+	lockdep_assert_preemption_disabled();
 	if ((state & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_STARVING)) !=
 	    GOSYNC_MUTEX_LOCKED || need_resched())
 		return false;
@@ -244,6 +259,7 @@ static bool gosync_mutex_spin_on_owner(struct gosync_mutex *m)
 	unsigned int step;
 	bool released = false;
 
+	lockdep_assert_preemption_disabled();
 	rcu_read_lock();
 	owner = READ_ONCE(m->owner);
 	for (step = 0; step < GOSYNC_MUTEX_SPIN_STEPS; step++) {
@@ -482,6 +498,14 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 
 	gosync_stat_inc(GOSYNC_STAT_MUTEX_CONTENDED);
 	gosync_mutex_profile(m, gosync_lock_class_contended);
+	/*
+	 * Preemption stays off while this task may spin, and so while it may
+	 * own WOKEN: unlock wakes nobody while WOKEN is set, so a spinner
+	 * preempted with it would keep every waiter asleep on a mutex that
+	 * is released again and again, for as long as it is off its CPU.
+	 * It is turned on only to yield (below) and to sleep.
+	 */
+	preempt_disable();
 	for (;;) {
 		if (gosync_mutex_can_spin(m, old, &spin)) {
 			/* Tell unlock not to wake a sleeper: we are about to take it. */
@@ -500,15 +524,17 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 		 * run, staying runnable rather than queueing.  A queued waiter
 		 * would make every unlock take the slow path and wake it.  Not
 		 * while this task owns WOKEN, which keeps unlock from waking
-		 * anybody else; within the spin budget, so that a task that
-		 * keeps losing still queues in the end; and only where
-		 * cond_resched() does switch (otherwise preemption already
-		 * did, or it is off).
+		 * anybody else; and within the spin budget (started here if
+		 * no spin started it), so that a task that keeps losing still
+		 * queues in the end.
 		 */
 		if (!awoke && need_resched() &&
 		    (old & (GOSYNC_MUTEX_LOCKED | GOSYNC_MUTEX_STARVING)) ==
-		    GOSYNC_MUTEX_LOCKED &&
-		    (!spin.end || local_clock() <= spin.end) && cond_resched()) {
+		    GOSYNC_MUTEX_LOCKED && gosync_mutex_spin_budget_left(&spin)) {
+			/* Switches here on PREEMPT and RT, in cond_resched() else. */
+			preempt_enable();
+			cond_resched();
+			preempt_disable();
 			old = atomic_read(&m->state);
 			continue;
 		}
@@ -547,6 +573,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 				    gosync_mutex_starving_in(wait_start);
 		waiter.recheck = gosync_mutex_wake_self;
 		/* A waiter that was woken and lost goes back to the head. */
+		preempt_enable();
 		err = gosync_sema_acquire(m, &m->sema, &waiter, requeue,
 					  task_state, &timeout,
 					  gosync_mutex_may_leave);
@@ -554,8 +581,10 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 			if (waiter.granted)
 				gosync_mutex_pass_wakeup(m);
 			gosync_stat_inc(GOSYNC_STAT_MUTEX_GAVE_UP);
+			preempt_disable();
 			break;
 		}
+		preempt_disable();
 		starving = starving ||
 			   gosync_ns_since(wait_start) >
 			   READ_ONCE(gosync_starvation_threshold_ns);
@@ -577,6 +606,7 @@ static int __sched gosync_mutex_lock_slowpath(struct gosync_mutex *m,
 		gosync_lockdep(m, lock_acquired, ip);
 		__gosync_mutex_acquired(m, ip);
 	}
+	preempt_enable();
 	if (wait_start) {
 		waited = gosync_ns_since(wait_start);
 		gosync_stat_add(GOSYNC_STAT_MUTEX_WAIT_NS_TOTAL, waited);
