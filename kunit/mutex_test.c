@@ -889,28 +889,36 @@ static int race_done(struct race_ctx *ctx, int r)
 	return 0;
 }
 
+/* Starving, with every waiter of the round counted. */
+static bool race_starving(struct race_ctx *ctx)
+{
+	return gosync_mutex_is_starving(ctx->m) &&
+	       mutex_test_waiters(ctx->m) == ctx->nr_waiters;
+}
+
 /*
- * With a zero threshold a woken waiter that finds the mutex taken again
- * switches it to starvation mode: unlock and barge back in at once.  The
- * woken waiter runs on another CPU, which may take the mutex first, even
- * between these two calls when the host deschedules this virtual CPU: then
- * the round is not set up.
+ * With a zero threshold a sleeping waiter wakes itself at once and, finding
+ * the mutex held, switches it to starvation mode.  If that has not happened
+ * within a few milliseconds, a woken waiter does it as well: unlock and
+ * barge back in at once.  The woken waiter runs on another CPU, which may
+ * take the mutex first, even between these two calls when the host
+ * deschedules this virtual CPU: then the round is not set up.
  */
 static bool race_make_starving(struct race_ctx *ctx, int r)
 {
 	bool barged;
 
+	if (gosync_test_wait_until(race_starving(ctx), 20))
+		return true;
 	preempt_disable();
 	gosync_mutex_unlock(ctx->m);
 	barged = gosync_mutex_trylock(ctx->m);
 	preempt_enable();
 	if (!barged)
 		return false;
-	gosync_test_wait_until((gosync_mutex_is_starving(ctx->m) &&
-				mutex_test_waiters(ctx->m) == ctx->nr_waiters) ||
+	gosync_test_wait_until(race_starving(ctx) ||
 			       atomic_read(&ctx->done[0]) == r, RACE_WAIT_MS);
-	if (atomic_read(&ctx->done[0]) != r && gosync_mutex_is_starving(ctx->m) &&
-	    mutex_test_waiters(ctx->m) == ctx->nr_waiters)
+	if (atomic_read(&ctx->done[0]) != r && race_starving(ctx))
 		return true;
 	gosync_mutex_unlock(ctx->m);
 	return false;
