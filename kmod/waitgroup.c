@@ -130,7 +130,13 @@ int __gosync_wg_add(struct gosync_waitgroup *wg, int delta)
 	do {
 		counter = (s64)gosync_wg_counter(old) + delta;
 		waiters = gosync_wg_waiters(old);
-		if (GOSYNC_MISUSE(counter < 0 || counter > GOSYNC_WG_COUNTER_MAX,
+		/*
+		 * Only a raise is refused above GOSYNC_WG_COUNTER_MAX: raises
+		 * racing on the inline path may have left the counter above
+		 * it, and lowering it from there is as valid as anywhere.
+		 */
+		if (GOSYNC_MISUSE(counter < 0 ||
+				  (delta > 0 && counter > GOSYNC_WG_COUNTER_MAX),
 				  GOSYNC_STAT_WG_MISUSE,
 				  "waitgroup counter %d%+d out of range\n",
 				  gosync_wg_counter(old), delta))

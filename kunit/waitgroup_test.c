@@ -713,7 +713,7 @@ static void wg_add_done_storm(struct kunit *test)
 						      storm_end), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->bad), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->returned), WG_STORM_WAITERS);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->wg.state) & ~GOSYNC_WG_GEN_MASK, 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->wg.state) & ~(s64)GOSYNC_WG_GEN_MASK, 0);
 	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_ADD, adds),
 			(u64)atomic_read(&ctx->calls) + 2);
 }
@@ -797,7 +797,7 @@ static void wg_add_zero_during_release(struct kunit *test)
 						      zero_coordinator), 0);
 	KUNIT_EXPECT_EQ(test, ctx->bad_round, 0);
 	KUNIT_EXPECT_EQ_MSG(test, atomic64_read(&ctx->wg.state) &
-			    ~GOSYNC_WG_GEN_MASK, 0,
+			    ~(s64)GOSYNC_WG_GEN_MASK, 0,
 			    "state word %llx", (u64)atomic64_read(&ctx->wg.state));
 	KUNIT_EXPECT_GE(test, gosync_delay_point_hits(GOSYNC_DELAY_WG_DONE_BEFORE_WAKE) -
 			hits, (u64)WG_ZERO_ROUNDS);
@@ -1097,6 +1097,29 @@ static void wg_go_mutually_waiting_functions_meet(struct kunit *test)
 	wg_test_expect_idle(test, &wg);
 }
 
+/*
+ * Raises racing on the inline path may leave the counter above
+ * GOSYNC_WG_COUNTER_MAX (two add(64)s that both read MAX - 64): lowering it
+ * from there is valid, only a raise is refused.
+ */
+static void wg_lower_above_counter_max(struct kunit *test)
+{
+	struct gosync_waitgroup wg = {};
+	u64 misuse = gosync_stat_read(GOSYNC_STAT_WG_MISUSE);
+
+	atomic64_set(&wg.state,
+		     gosync_wg_state(GOSYNC_WG_COUNTER_MAX + 64, 0, 0));
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, -2), 0);
+	KUNIT_EXPECT_EQ(test, gosync_wg_count(&wg), GOSYNC_WG_COUNTER_MAX + 62);
+	gosync_expect_warning_begin();
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, 1), -EINVAL);
+	gosync_expect_warning_end();
+	KUNIT_EXPECT_EQ(test, gosync_wg_count(&wg), GOSYNC_WG_COUNTER_MAX + 62);
+	KUNIT_EXPECT_EQ(test, gosync_wg_add(&wg, -(GOSYNC_WG_COUNTER_MAX + 62)), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&wg.state), 0);
+	KUNIT_EXPECT_EQ(test, gosync_test_stat_delta(WG_MISUSE, misuse), 1);
+}
+
 static struct kunit_case gosync_waitgroup_cases[] = {
 	/* First: before any other case's gosync_wg_go() references. */
 	KUNIT_CASE(wg_go_pins_its_module),
@@ -1109,6 +1132,7 @@ static struct kunit_case gosync_waitgroup_cases[] = {
 	KUNIT_CASE(wg_wait_killable),
 	KUNIT_CASE(wg_misuse),
 	KUNIT_CASE(wg_counter_max_and_counts),
+	KUNIT_CASE(wg_lower_above_counter_max),
 	KUNIT_CASE(wg_add_done_storm),
 	KUNIT_CASE(wg_add_zero_during_release),
 	KUNIT_CASE(wg_reuse_before_wait_returned),

@@ -47,10 +47,12 @@ struct gosync_waitgroup {
 #define GOSYNC_WG_GEN_MASK	0xff000000U
 
 /*
- * The largest counter: an add() that would take the counter above it is
+ * The largest counter: a raise that would take the counter above it is
  * refused.  Far below S32_MAX, because an add() on the fast path (below)
  * decides from a read that may be stale by the time it adds; the headroom
- * covers every such add() in flight at once (see kmod/waitgroup.c).
+ * covers every such add() in flight at once (see kmod/waitgroup.c).  Such
+ * racing raises may each pass the maximum by at most
+ * GOSYNC_WG_ADD_FAST_MAX; lowering the counter from there is valid.
  */
 #define GOSYNC_WG_COUNTER_MAX	0x40000000
 /* The largest delta that gosync_wg_add() adds with one atomic add. */
@@ -145,7 +147,7 @@ static __always_inline void __gosync_wg_count(u64 __percpu *const *stat)
  *
  * When the counter reaches zero, every waiter is released; add(0) changes
  * nothing and releases nobody.  A change that would make the counter
- * negative, or take it above GOSYNC_WG_COUNTER_MAX, is refused: it warns
+ * negative, or raise it above GOSYNC_WG_COUNTER_MAX, is refused: it warns
  * once, counts "wg.misuse" and leaves the counter as it was.  Raising the
  * counter from zero before every wait() of the previous round returned is
  * Go's "WaitGroup is reused before previous Wait has returned": it is
