@@ -40,8 +40,9 @@ read -r vmlinuz headers < <("$vm_dir/stock-kernel.sh" "$BENCH_SERIES") ||
 release=${headers##*/linux-headers-}
 config=/boot/config-$release
 
-out=$GOSYNC_CACHE/bench/$(date +%Y%m%d-%H%M%S)
-mkdir -p "$out"
+mkdir -p "$GOSYNC_CACHE/bench"
+# Two runs started in the same second must not share a directory.
+out=$(mktemp -d "$GOSYNC_CACHE/bench/$(date +%Y%m%d-%H%M%S)-XXXX")
 ln -sfn "$(basename "$out")" "$GOSYNC_CACHE/bench/latest"
 work=$(mktemp -d "$GOSYNC_CACHE/bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -76,14 +77,16 @@ cp "$work/src/kmod/gosync.ko" "$work/src/samples/gosync_bench.ko" "$root/modules
 cp "$vm_dir/bench-init.sh" "$root/init"
 chmod +x "$root/init"
 common="reps=$BENCH_REPS round_ms=$BENCH_ROUND_MS map_sizes=$BENCH_MAP_SIZES"
-others=$(printf '%s\n' "${BENCH_GROUPS//,/ }" | tr ' ' '\n' | grep -vx fair |
-	paste -sd, -)
+others=$(printf '%s\n' "${BENCH_GROUPS//,/ }" | tr ' ' '\n' |
+	{ grep -vx fair || true; } | paste -sd, -)
 {
 	echo "default Y 1000000 $common groups=$BENCH_GROUPS fair_label=gosync"
 	case ",$BENCH_GROUPS," in *,fair,*)
 		echo "nostarve Y 1000000000000 $common groups=fair fair_label=gosync_nostarve fair_peer=0"
 	esac
-	[ -n "$others" ] && echo "nostats N 1000000 $common groups=$others"
+	if [ -n "$others" ]; then
+		echo "nostats N 1000000 $common groups=$others"
+	fi
 } > "$root/passes"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
 
