@@ -106,8 +106,14 @@ gosync_mutex_class_find(struct gosync_mutex *m)
 {
 	struct gosync_lock_class *class = gosync_lock_class_get(m->class_name);
 
-	if (class)
-		WRITE_ONCE(m->counts, class->counts);
+	if (class) {
+		/*
+		 * Release: a task that finds the pointer (an address
+		 * dependency on its side) must also see the row's per-CPU
+		 * copies as they were set up, back-pointer to the row included.
+		 */
+		smp_store_release(&m->counts, class->counts);
+	}
 	return class;
 }
 
