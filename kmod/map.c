@@ -387,7 +387,8 @@ struct gosync_map_pos {
 
 /*
  * The walk every reader and writer makes, from the root down the hash's
- * nibbles to the first slot that holds no node.  Under rcu_read_lock().
+ * nibbles to the first slot that holds no node.  Inside rcu_read_lock() or
+ * with preemption off (see gosync_map_load()).
  */
 static __always_inline void gosync_map_descend(struct gosync_map_root *root,
 					       u64 hash,
@@ -437,8 +438,8 @@ gosync_map_nodes_for(const struct gosync_map_pos *pos, u64 hash)
 /*
  * The lock-free lookup of load and of load_or_store's first look: the
  * key's entry, or NULL, and then, if @nodes is not NULL, the nodes an
- * insert would need there.  Under rcu_read_lock(); the entry stays valid
- * until the caller's rcu_read_unlock().
+ * insert would need there.  Inside rcu_read_lock() or with preemption off;
+ * the entry stays valid until the caller leaves that section.
  */
 static __always_inline struct gosync_map_entry *
 gosync_map_find(struct gosync_map *m, const void *key, size_t len,
